@@ -1,0 +1,65 @@
+"""What every command shares: the --database-url option, settings, an engine with the schema current."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from skillmatch.config import Settings
+from skillmatch.db import create_db_engine, is_schema_current, session_factory, upgrade
+
+console = Console()
+err_console = Console(stderr=True)
+
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL, e.g. sqlite:///skillmatch.db or postgresql+psycopg://user@host/db "
+        "(default: $DATABASE_URL, then sqlite:///skillmatch.db).",
+    ),
+]
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        return create_db_engine(self.settings.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+    def migrated(self) -> AppContext:
+        """Bring the schema to head; cheap when already current, so commands just call it."""
+        if not is_schema_current(self.engine):
+            upgrade(self.engine)
+        return self
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def open_context(ctx: typer.Context | None, database_url: str | None) -> AppContext:
+    """The sub-command's --database-url wins, then the one given before it, then DATABASE_URL/.env."""
+    if not database_url and ctx is not None:
+        database_url = ctx.find_root().params.get("database_url")
+    settings = Settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return AppContext(settings=settings)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)

@@ -1,0 +1,74 @@
+"""One settings object, built at start-up from the environment and `.env`, then passed in."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///skillmatch.db"
+
+
+class Settings(BaseSettings):
+    """Environment variable names follow each ecosystem's own conventions (see README)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+
+    # Embeddings: "offline" (bundled static model) or "openai" / "azure" (any OpenAI-compatible endpoint).
+    embedder: str = Field(default="offline", alias="SKILLMATCH_EMBEDDER")
+    embedding_model: str = Field(default="text-embedding-3-small", alias="SKILLMATCH_EMBEDDING_MODEL")
+    embedding_dimensions: int | None = Field(default=None, alias="SKILLMATCH_EMBEDDING_DIMENSIONS")
+    embedding_batch_size: int = Field(default=64, alias="SKILLMATCH_EMBEDDING_BATCH_SIZE")
+    embedding_max_tokens: int = Field(default=8000, alias="SKILLMATCH_EMBEDDING_MAX_TOKENS")
+    embedding_base_url: str | None = Field(default=None, alias="SKILLMATCH_EMBEDDING_BASE_URL")
+    openai_api_key: SecretStr | None = Field(default=None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
+    azure_openai_api_key: SecretStr | None = Field(default=None, alias="AZURE_OPENAI_API_KEY")
+    azure_openai_endpoint: str | None = Field(default=None, alias="AZURE_OPENAI_ENDPOINT")
+    openai_api_version: str = Field(default="2024-10-21", alias="OPENAI_API_VERSION")
+
+    # CV ingestion limits.
+    cv_max_bytes: int = Field(default=20 * 1024 * 1024, alias="SKILLMATCH_CV_MAX_BYTES")
+
+    # SharePoint / Microsoft Graph (client credentials).
+    graph_base_url: str = Field(default="https://graph.microsoft.com/v1.0", alias="GRAPH_BASE_URL")
+    graph_authority_host: str = Field(
+        default="https://login.microsoftonline.com", alias="GRAPH_AUTHORITY_HOST"
+    )
+    sharepoint_tenant_id: str | None = Field(default=None, alias="SHAREPOINT_TENANT_ID")
+    sharepoint_client_id: str | None = Field(default=None, alias="SHAREPOINT_CLIENT_ID")
+    sharepoint_client_secret: SecretStr | None = Field(default=None, alias="SHAREPOINT_CLIENT_SECRET")
+    sharepoint_drive_id: str | None = Field(default=None, alias="SHAREPOINT_DRIVE_ID")
+    sharepoint_folder: str = Field(default="", alias="SHAREPOINT_FOLDER")
+
+    # Jira Cloud.
+    jira_base_url: str | None = Field(default=None, alias="JIRA_BASE_URL")
+    jira_email: str | None = Field(default=None, alias="JIRA_EMAIL")
+    jira_api_token: SecretStr | None = Field(default=None, alias="JIRA_API_TOKEN")
+    jira_jql: str = Field(default="assignee is not EMPTY ORDER BY updated ASC", alias="JIRA_JQL")
+
+    # MOCO (ERP).
+    moco_base_url: str | None = Field(default=None, alias="MOCO_BASE_URL")
+    moco_api_key: SecretStr | None = Field(default=None, alias="MOCO_API_KEY")
+
+    # HTTP behaviour shared by the remote sources.
+    http_timeout_seconds: float = Field(default=30.0, alias="SKILLMATCH_HTTP_TIMEOUT")
+    http_max_retries: int = Field(default=5, alias="SKILLMATCH_HTTP_MAX_RETRIES")
+    http_max_backoff_seconds: float = Field(default=60.0, alias="SKILLMATCH_HTTP_MAX_BACKOFF")
+
+    @property
+    def moco_api_url(self) -> str | None:
+        return self.moco_base_url.rstrip("/") if self.moco_base_url else None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def package_path(*parts: str) -> Path:
+    return Path(__file__).resolve().parent.joinpath(*parts)

@@ -1,0 +1,1 @@
+"""Ingestion: CV files and SharePoint documents, Jira issues, MOCO (ERP) data."""
