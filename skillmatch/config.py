@@ -54,11 +54,15 @@ class Settings(BaseSettings):
     # MOCO (ERP).
     moco_base_url: str | None = Field(default=None, alias="MOCO_BASE_URL")
     moco_api_key: SecretStr | None = Field(default=None, alias="MOCO_API_KEY")
+    # MOCO requires a date window for activities; older time entries say little about current skills.
+    moco_history_days: int = Field(default=730, alias="MOCO_HISTORY_DAYS")
 
     # HTTP behaviour shared by the remote sources.
     http_timeout_seconds: float = Field(default=30.0, alias="SKILLMATCH_HTTP_TIMEOUT")
     http_max_retries: int = Field(default=5, alias="SKILLMATCH_HTTP_MAX_RETRIES")
     http_max_backoff_seconds: float = Field(default=60.0, alias="SKILLMATCH_HTTP_MAX_BACKOFF")
+    # A PEM bundle replacing the default trust store (TLS-inspecting proxies, the contract tests' fakes).
+    http_ca_bundle: str | None = Field(default=None, alias="SKILLMATCH_HTTP_CA_BUNDLE")
 
     @property
     def moco_api_url(self) -> str | None:

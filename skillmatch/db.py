@@ -92,3 +92,20 @@ def is_schema_current(engine: Engine) -> bool:
 
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     return current_revision(engine) == head and inspect(engine).has_table("people")
+
+
+def insert_ignoring_conflicts(session: Session, model: type, rows: list[dict[str, object]]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING: concurrent writers of the same key both succeed."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        session.execute(pg_insert(model).on_conflict_do_nothing(), rows)
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        session.execute(sqlite_insert(model).on_conflict_do_nothing(), rows)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        session.execute(model.__table__.insert(), rows)  # type: ignore[attr-defined]

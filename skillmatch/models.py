@@ -110,6 +110,7 @@ class Chunk(Base):
     text_hash: Mapped[str] = mapped_column(String(64), index=True)
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     end_year: Mapped[int | None] = mapped_column(Integer)
+    skills: Mapped[dict[str, Any]] = mapped_column(default=dict)  # canonical skill -> mentions
     negated_skills: Mapped[list[Any]] = mapped_column(default=list)
 
     document: Mapped[CvDocument] = relationship(back_populates="chunks")

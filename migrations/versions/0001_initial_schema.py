@@ -312,6 +312,7 @@ def upgrade() -> None:
         sa.Column("text_hash", sa.String(length=64), nullable=False),
         sa.Column("weight", sa.Float(), nullable=False),
         sa.Column("end_year", sa.Integer(), nullable=True),
+        sa.Column("skills", sa.JSON(), nullable=False),
         sa.Column("negated_skills", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["document_id"],

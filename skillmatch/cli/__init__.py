@@ -49,8 +49,11 @@ def db_downgrade(ctx: typer.Context, revision: str, database_url: DatabaseUrlOpt
 
 def _register_subcommands() -> None:
     from skillmatch.cli.ingest import ingest_app
+    from skillmatch.cli.search import evaluate, search
 
     app.add_typer(ingest_app, name="ingest")
+    app.command("search")(search)
+    app.command("eval")(evaluate)
 
 
 _register_subcommands()

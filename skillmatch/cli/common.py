@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from skillmatch.config import Settings
 from skillmatch.db import create_db_engine, is_schema_current, session_factory, upgrade
+from skillmatch.embeddings import Embedder, build_embedder
+from skillmatch.ingest.cv_store import CvStore
+from skillmatch.search import Searcher
 
 console = Console()
 err_console = Console(stderr=True)
@@ -38,6 +41,18 @@ class AppContext:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         return session_factory(self.engine)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return build_embedder(self.settings)
+
+    @cached_property
+    def store(self) -> CvStore:
+        return CvStore(self.sessions, self.embedder, self.settings)
+
+    @cached_property
+    def searcher(self) -> Searcher:
+        return Searcher(self.sessions, self.embedder)
 
     def migrated(self) -> AppContext:
         """Bring the schema to head; cheap when already current, so commands just call it."""

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
-from skillmatch.cli.common import console
+from skillmatch.cli.common import AppContext, DatabaseUrlOption, console, open_context
 from skillmatch.ingest.report import IngestReport
 
 ingest_app = typer.Typer(help="Bring CVs, Jira issues and ERP data into the index.", no_args_is_help=True)
@@ -13,7 +24,7 @@ ingest_app = typer.Typer(help="Bring CVs, Jira issues and ERP data into the inde
 
 def print_report(report: IngestReport, max_problems: int = 50) -> None:
     """A summary table at the end of every ingestion command, then the problems with their reasons."""
-    table = Table(title=f"{report.source}: summary", show_header=True, header_style="bold")
+    table = Table(title=f"{report.source}: summary", show_header=True, header_style="bold", min_width=60)
     table.add_column("outcome")
     table.add_column("count", justify="right")
     for outcome, n in sorted(report.counts.items()):
@@ -31,3 +42,42 @@ def print_report(report: IngestReport, max_problems: int = 50) -> None:
         console.print(problems)
     if report.error:
         console.print(f"[bold red]stopped early:[/] {report.error} (what was done before is kept)")
+
+
+@ingest_app.command("cvs")
+def ingest_cvs(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A folder of CVs (searched recursively) or a single file.")],
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Index .md, .txt, .docx and .pdf CVs; unchanged files are skipped, vanished ones removed."""
+    context = open_context(ctx, database_url).migrated()
+    try:
+        report = ingest_cv_folder(context, path)
+    finally:
+        context.close()
+    print_report(report)
+    if report.error:
+        raise typer.Exit(1)
+
+
+def ingest_cv_folder(context: AppContext, path: Path) -> IngestReport:
+    from skillmatch.ingest.cv_files import ingest_folder
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]CVs[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("", total=None)
+        return ingest_folder(
+            path,
+            context.store,
+            on_total=lambda n: progress.update(task, total=n),
+            on_file=lambda p, _result: progress.update(task, advance=1, description=p.name),
+        )

@@ -1,14 +1,30 @@
 """The CV index: add, update or remove one document (from a folder or from SharePoint).
 
 Idempotent by content hash: unchanged bytes cost one hash and one lookup; changed bytes are re-parsed and
-re-chunked, and only chunk texts never seen before are embedded (see embeddings.EmbeddingCache).
+re-chunked, and only chunk texts never seen before are embedded (see embeddings.EmbeddingCache). A new
+version that cannot be read leaves the previous one indexed: nothing is lost to a bad upload.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import PurePath
 from typing import Literal
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from skillmatch.chunking import chunk_cv
+from skillmatch.config import Settings
+from skillmatch.corpus import bump_corpus_version
+from skillmatch.cvparse import parse_cv
+from skillmatch.documents import UnreadableDocument, read_document
+from skillmatch.embeddings import Embedder, EmbeddingCache
+from skillmatch.models import Chunk, CvDocument, Person
+from skillmatch.people import find_or_create_person
 
 Outcome = Literal["added", "updated", "unchanged", "failed"]
 
@@ -23,8 +39,42 @@ class UpsertResult:
     embedded: int = 0  # chunk texts that needed a new embedding
 
 
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def name_from_file(display_name: str) -> str | None:
+    """`cv_jens_hoffmann.docx` -> `Jens Hoffmann`: the last resort when the CV names nobody."""
+    stem = PurePath(display_name).stem
+    words = [w for w in re.split(r"[\s_\-.]+", stem) if w and w.lower() not in {"cv", "lebenslauf", "resume"}]
+    words = [w for w in words if w.isalpha()]
+    return " ".join(w.capitalize() for w in words) if len(words) >= 2 else None
+
+
 class CvStore:
-    """Implementation lands with the CV pipeline; the signatures below are the contract."""
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        embedder: Embedder,
+        settings: Settings,
+        *,
+        today: date | None = None,
+    ):
+        self.sessions = sessions
+        self.cache = EmbeddingCache(embedder)
+        self.settings = settings
+        self.today = today
+
+    def fingerprints(self, prefix: str) -> dict[str, str]:
+        """source -> content hash for every indexed document whose source starts with `prefix`."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(CvDocument.source, CvDocument.content_hash).where(CvDocument.source.startswith(prefix))
+            )
+            return {source: digest for source, digest in rows}
+
+    def known_sources(self, prefix: str) -> set[str]:
+        return set(self.fingerprints(prefix))
 
     def upsert(
         self,
@@ -36,10 +86,96 @@ class CvStore:
         modified_at: datetime | None = None,
         web_url: str | None = None,
     ) -> UpsertResult:
-        raise NotImplementedError
+        digest = content_hash(data)
+        with self.sessions() as session:
+            existing = session.scalar(select(CvDocument).where(CvDocument.source == source))
+            if existing is not None and existing.content_hash == digest:
+                return UpsertResult(source, "unchanged")
+            try:
+                extracted = read_document(display_name, data, self.settings.cv_max_bytes)
+            except UnreadableDocument as exc:
+                reason = str(exc)
+                if existing is not None:
+                    reason += " (the previously indexed version is kept)"
+                return UpsertResult(source, "failed", reason=reason)
+
+            today = self.today or date.today()
+            cv = parse_cv(extracted.text, fallback_name=name_from_file(display_name), today=today)
+            drafts = chunk_cv(cv, today.year)
+            person = self._person_for(session, cv.name or display_name, cv.email)
+            person.location = cv.location or person.location
+            person.title = cv.title or person.title
+            person.seniority = cv.seniority or person.seniority
+            person.years_experience = cv.years_experience or person.years_experience
+            if cv.languages:
+                person.languages = cv.languages
+
+            document = existing or CvDocument(source=source, source_kind=source_kind)
+            document.person = person
+            document.display_name = display_name
+            document.web_url = web_url
+            document.media_type = extracted.media_type
+            document.size_bytes = len(data)
+            document.content_hash = digest
+            document.extracted_text = extracted.text
+            document.parsed = cv.to_json()
+            document.language = cv.language
+            document.modified_at = modified_at
+            if existing is None:
+                session.add(document)
+            else:
+                session.execute(delete(Chunk).where(Chunk.document_id == existing.id))
+            session.flush()
+
+            _, embedded = self.cache.vectors(session, {d.text_hash: d.index_text for d in drafts})
+            session.add_all(
+                Chunk(
+                    document_id=document.id,
+                    person_id=person.id,
+                    ordinal=d.ordinal,
+                    section=d.section,
+                    text=d.text,
+                    index_text=d.index_text,
+                    text_hash=d.text_hash,
+                    weight=d.weight,
+                    end_year=d.end_year,
+                    skills=d.skills,
+                    negated_skills=d.negated,
+                )
+                for d in drafts
+            )
+            bump_corpus_version(session)
+            session.commit()
+            return UpsertResult(
+                source,
+                "updated" if existing is not None else "added",
+                person_name=person.name,
+                chunks=len(drafts),
+                embedded=embedded,
+            )
 
     def remove(self, source: str) -> bool:
-        raise NotImplementedError
+        with self.sessions() as session:
+            document = session.scalar(select(CvDocument).where(CvDocument.source == source))
+            if document is None:
+                return False
+            person = document.person
+            session.delete(document)
+            session.flush()
+            if person is not None and _is_orphan(session, person):
+                session.delete(person)
+            bump_corpus_version(session)
+            session.commit()
+            return True
 
-    def known_sources(self, prefix: str) -> set[str]:
-        raise NotImplementedError
+    @staticmethod
+    def _person_for(session: Session, name: str, email: str | None) -> Person:
+        return find_or_create_person(session, name=name, email=email)
+
+
+def _is_orphan(session: Session, person: Person) -> bool:
+    """A person known only through CVs, with none left, leaves the index; ERP/Jira people stay."""
+    if person.jira_account_id or person.moco_user_id is not None:
+        return False
+    remaining = session.scalar(select(CvDocument.id).where(CvDocument.person_id == person.id).limit(1))
+    return remaining is None

@@ -1,0 +1,146 @@
+"""Parsed CV -> retrievable passages, each with the weight its evidence deserves.
+
+Weights encode two judgements: a bare skills list is weaker evidence than a project that used the skill,
+and experience that ended 10+ years ago counts less than recent work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from skillmatch.cvparse import EMAIL_RE, PHONE_RE, ParsedCv, Section
+from skillmatch.text.dates import latest_year
+from skillmatch.text.lexicon import get_lexicon
+
+SECTION_WEIGHTS = {
+    "profile": 1.0,
+    "experience": 1.0,
+    "projects": 1.0,
+    "skills": 0.7,
+    "certifications": 0.8,
+    "languages": 0.5,
+    "education": 0.5,
+    "other": 0.6,
+    "header": 0.6,
+}
+MAX_WORDS = 160
+OVERLAP_WORDS = 30
+
+
+@dataclass(frozen=True)
+class ChunkDraft:
+    ordinal: int
+    section: str
+    text: str
+    index_text: str
+    text_hash: str
+    weight: float
+    end_year: int | None
+    skills: dict[str, int]
+    negated: list[str]
+
+
+def recency_weight(end_year: int | None, current_year: int) -> float:
+    """1.0 up to 3 years ago, falling linearly to 0.4 at 10 years and beyond."""
+    if end_year is None:
+        return 1.0
+    age = current_year - end_year
+    if age <= 3:
+        return 1.0
+    if age >= 10:
+        return 0.4
+    return round(1.0 - 0.6 * (age - 3) / 7, 3)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def chunk_cv(cv: ParsedCv, current_year: int) -> list[ChunkDraft]:
+    lexicon = get_lexicon()
+    pieces: list[tuple[str, str, int | None]] = []  # (section, text, end_year)
+    profile_parts = [cv.title or ""]
+    for section in cv.sections:
+        if section.kind == "header":
+            profile_parts.extend(_non_contact_lines(section, cv))
+        elif section.kind == "profile":
+            profile_parts.append(section.text)
+    profile = "\n".join(p for p in profile_parts if p).strip()
+    if profile:
+        pieces.append(("profile", profile, None))
+
+    project_texts = {p.text for p in cv.projects}
+    for entry in cv.projects:
+        for window in _windows(entry.text):
+            pieces.append(("projects", window, entry.end))
+    for section in cv.sections:
+        if section.kind in ("header", "profile"):
+            continue
+        if section.kind in ("experience", "projects"):
+            rest = section.text
+            for text in project_texts:
+                rest = rest.replace(text, "")
+            if len(rest.split()) < 8:
+                continue
+            body, end_year = rest, latest_year(rest, current_year)
+        else:
+            body = section.text
+            end_year = latest_year(body, current_year) if section.kind == "certifications" else None
+        for window in _windows(body):
+            pieces.append((section.kind, window, end_year))
+
+    drafts: list[ChunkDraft] = []
+    for section_kind, text, end_year in pieces:
+        text = text.strip()
+        if not text:
+            continue
+        analysis = lexicon.analyse(text)
+        weight = SECTION_WEIGHTS.get(section_kind, 0.6) * recency_weight(end_year, current_year)
+        drafts.append(
+            ChunkDraft(
+                ordinal=len(drafts),
+                section=section_kind,
+                text=text,
+                index_text=analysis.index_text,
+                text_hash=text_hash(analysis.index_text),
+                weight=round(weight, 3),
+                end_year=end_year,
+                skills=analysis.skills,
+                negated=sorted(analysis.negated),
+            )
+        )
+    return drafts
+
+
+def _non_contact_lines(section: Section, cv: ParsedCv) -> list[str]:
+    """Header lines minus the name and contact details (personal data stays out of the index)."""
+    kept = []
+    for line in section.lines:
+        stripped = line.strip().lstrip("#").strip()
+        if not stripped or stripped == cv.name or stripped == cv.title:
+            continue
+        if EMAIL_RE.search(stripped) or PHONE_RE.search(stripped):
+            continue
+        kept.append(stripped)
+    return kept
+
+
+def _windows(text: str) -> list[str]:
+    """Split long passages at line boundaries into windows of about MAX_WORDS words, overlapping a little."""
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    if sum(len(ln.split()) for ln in lines) <= MAX_WORDS:
+        return ["\n".join(lines)] if lines else []
+    words: list[str] = []
+    for line in lines:
+        words.extend(line.split())
+        words.append("\n")
+    windows: list[str] = []
+    step = MAX_WORDS - OVERLAP_WORDS
+    for start in range(0, len(words), step):
+        window = " ".join(words[start : start + MAX_WORDS]).replace(" \n ", "\n").replace(" \n", "\n")
+        if window.strip():
+            windows.append(window.strip())
+        if start + MAX_WORDS >= len(words):
+            break
+    return windows

@@ -1,0 +1,206 @@
+"""The in-memory search index of one replica: passages, vectors, BM25 postings and per-person skill
+evidence, built from the database and rebuilt when the corpus version moves."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from skillmatch.bm25 import BM25Index
+from skillmatch.chunking import recency_weight
+from skillmatch.corpus import corpus_version
+from skillmatch.embeddings import Embedder, EmbeddingCache, bytes_to_vector
+from skillmatch.models import Chunk, CvDocument, Embedding, Person
+from skillmatch.text.tokens import tokenize
+
+
+@dataclass
+class PersonRecord:
+    id: int
+    name: str
+    title: str | None
+    location: str | None
+    seniority: str | None
+    years_experience: float | None
+    languages: dict[str, str]
+    source: str | None = None
+    source_name: str | None = None
+    web_url: str | None = None
+
+
+@dataclass
+class ChunkRecord:
+    id: int
+    person: int  # position in SearchIndex.people
+    section: str
+    text: str
+    source: str
+    source_name: str
+    end_year: int | None
+    skills: dict[str, int]
+
+
+@dataclass
+class SearchIndex:
+    version: int
+    embedder_name: str
+    people: list[PersonRecord]
+    chunks: list[ChunkRecord]
+    chunk_person: np.ndarray  # int32, position of each chunk's person
+    chunk_weight: np.ndarray  # float32, evidence weight (section x recency)
+    dense: np.ndarray  # float32 (n_chunks, dim), rows L2-normalised
+    bm25: BM25Index
+    skill_ids: dict[str, int]
+    evidence: np.ndarray  # float32 (n_people, n_skills): weighted, recency-adjusted mentions
+    skill_idf: np.ndarray  # float32 (n_skills,)
+    person_pos: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.people)
+
+
+def build_index(
+    people: list[PersonRecord],
+    chunks: list[ChunkRecord],
+    index_texts: list[str],
+    weights: list[float],
+    vectors: np.ndarray,
+    *,
+    version: int,
+    embedder_name: str,
+    current_year: int,
+) -> SearchIndex:
+    """Pure construction from records, shared by the database loader and the benchmarks."""
+    person_pos = {p.id: i for i, p in enumerate(people)}
+    chunk_person = np.fromiter((c.person for c in chunks), dtype=np.int32, count=len(chunks))
+    chunk_weight = np.asarray(weights, dtype=np.float32)
+    bm25 = BM25Index([tokenize(t) for t in index_texts])
+
+    skill_ids: dict[str, int] = {}
+    for chunk in chunks:
+        for skill in chunk.skills:
+            skill_ids.setdefault(skill, len(skill_ids))
+    evidence = np.zeros((len(people), max(1, len(skill_ids))), dtype=np.float32)
+    latest: dict[tuple[int, str], int] = {}
+    for chunk in chunks:
+        if chunk.end_year is not None:
+            for skill in chunk.skills:
+                key = (chunk.person, skill)
+                latest[key] = max(latest.get(key, chunk.end_year), chunk.end_year)
+    for chunk, weight in zip(chunks, chunk_weight, strict=True):
+        for skill in chunk.skills:
+            w = float(weight)
+            if chunk.end_year is None and (chunk.person, skill) in latest:
+                # An undated mention (skills list, profile) is as current as the latest dated use.
+                w *= recency_weight(latest[(chunk.person, skill)], current_year)
+            evidence[chunk.person, skill_ids[skill]] += w
+    has_skill = (evidence > 0).sum(axis=0)
+    n = max(1, len(people))
+    skill_idf = np.asarray(
+        [math.log(1.0 + (n - df + 0.5) / (df + 0.5)) for df in has_skill], dtype=np.float32
+    )
+    return SearchIndex(
+        version=version,
+        embedder_name=embedder_name,
+        people=people,
+        chunks=chunks,
+        chunk_person=chunk_person,
+        chunk_weight=chunk_weight,
+        dense=np.ascontiguousarray(vectors, dtype=np.float32),
+        bm25=bm25,
+        skill_ids=skill_ids,
+        evidence=evidence,
+        skill_idf=skill_idf,
+        person_pos=person_pos,
+    )
+
+
+def load_index(session: Session, embedder: Embedder, current_year: int) -> SearchIndex:
+    version = corpus_version(session)
+    person_rows = session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.id)).all()
+    people = [
+        PersonRecord(
+            id=p.id,
+            name=p.name,
+            title=p.title,
+            location=p.location,
+            seniority=p.seniority,
+            years_experience=p.years_experience,
+            languages=dict(p.languages or {}),
+        )
+        for p in person_rows
+    ]
+    pos = {p.id: i for i, p in enumerate(people)}
+    rows = session.execute(
+        select(
+            Chunk.id,
+            Chunk.person_id,
+            Chunk.section,
+            Chunk.text,
+            Chunk.index_text,
+            Chunk.text_hash,
+            Chunk.weight,
+            Chunk.end_year,
+            Chunk.skills,
+            CvDocument.source,
+            CvDocument.display_name,
+            CvDocument.web_url,
+            CvDocument.ingested_at,
+            Embedding.vector,
+        )
+        .join(CvDocument, CvDocument.id == Chunk.document_id)
+        .outerjoin(
+            Embedding, (Embedding.text_hash == Chunk.text_hash) & (Embedding.embedder == embedder.name)
+        )
+        .order_by(Chunk.person_id, Chunk.id)
+    ).all()
+    chunks: list[ChunkRecord] = []
+    index_texts: list[str] = []
+    weights: list[float] = []
+    vectors: list[np.ndarray | None] = []
+    missing: dict[str, str] = {}
+    newest_doc: dict[int, tuple[object, str, str, str | None]] = {}
+    for row in rows:
+        person = pos.get(row.person_id)
+        if person is None:
+            continue
+        chunks.append(
+            ChunkRecord(
+                row.id, person, row.section, row.text, row.source, row.display_name, row.end_year, row.skills
+            )
+        )
+        index_texts.append(row.index_text)
+        weights.append(row.weight)
+        if row.vector is None:
+            missing[row.text_hash] = row.index_text
+            vectors.append(None)
+        else:
+            vectors.append(bytes_to_vector(row.vector))
+        seen = newest_doc.get(person)
+        if seen is None or row.ingested_at > seen[0]:
+            newest_doc[person] = (row.ingested_at, row.source, row.display_name, row.web_url)
+    if missing:
+        # Another embedder indexed these texts (the configuration changed): embed them once, now.
+        fresh, _ = EmbeddingCache(embedder).vectors(session, missing)
+        session.commit()
+        hashes = [r.text_hash for r in rows if r.person_id in pos]
+        vectors = [v if v is not None else fresh[h] for v, h in zip(vectors, hashes, strict=True)]
+    for person, (_, source, name, url) in newest_doc.items():
+        people[person].source, people[person].source_name, people[person].web_url = source, name, url
+    dim = vectors[0].shape[0] if vectors else embedder.dim
+    matrix = np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
+    return build_index(
+        people,
+        chunks,
+        index_texts,
+        weights,
+        matrix,
+        version=version,
+        embedder_name=embedder.name,
+        current_year=current_year,
+    )

@@ -1,0 +1,402 @@
+"""Hybrid candidate search: BM25 and dense passages plus per-person skill evidence, fused by reciprocal
+rank, adjusted by the request's intents (seniority, spoken language, place), filtered, and explained."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from skillmatch.bm25 import BM25Index
+from skillmatch.corpus import corpus_version
+from skillmatch.embeddings import Embedder
+from skillmatch.index import ChunkRecord, PersonRecord, SearchIndex, load_index
+from skillmatch.query import QueryIntent, analyse_query, level_at_least
+from skillmatch.text.lexicon import get_lexicon
+from skillmatch.text.tokens import tokenize
+
+Mode = Literal["hybrid", "bm25", "bm25-raw", "dense", "skills"]
+MODES: tuple[Mode, ...] = ("hybrid", "bm25", "bm25-raw", "dense", "skills")
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """Reciprocal-rank fusion: score = sum_i w_i / (k + rank_i)."""
+
+    k: float = 20.0
+    bm25: float = 1.0
+    dense: float = 1.0
+    skills: float = 1.0
+    candidates: int = 200  # per ranker, taken by argpartition before fusing
+
+
+@dataclass
+class SearchFilters:
+    locations: list[str] = field(default_factory=list)
+    language: tuple[str, str] | None = None  # (ISO code, minimum CEFR level)
+    available_from: date | None = None
+    available_to: date | None = None
+    min_availability: float = 0.5  # share of capacity free in the range
+    only_people: list[int] | None = None
+    exclude_people: list[int] = field(default_factory=list)
+
+    @property
+    def wants_availability(self) -> bool:
+        return self.available_from is not None
+
+
+@dataclass
+class Evidence:
+    text: str
+    section: str
+    source: str
+    source_name: str
+    year: int | None
+
+
+@dataclass
+class SearchResult:
+    person_id: int
+    name: str
+    title: str | None
+    location: str | None
+    seniority: str | None
+    years_experience: float | None
+    languages: dict[str, str]
+    score: float
+    source: str | None
+    source_name: str | None
+    web_url: str | None
+    evidence: list[Evidence]
+    matched_skills: list[str]
+    availability: float | None = None
+    ranks: dict[str, int] = field(default_factory=dict)
+
+
+def segment_reduce(
+    values: np.ndarray, chunk_person: np.ndarray, n_people: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-person max and sum of chunk values; chunks are stored grouped by person."""
+    best = np.zeros(n_people, dtype=np.float32)
+    total = np.zeros(n_people, dtype=np.float32)
+    if values.size == 0:
+        return best, total
+    starts = np.flatnonzero(np.r_[True, chunk_person[1:] != chunk_person[:-1]])
+    owners = chunk_person[starts]
+    best[owners] = np.maximum.reduceat(values, starts)
+    total[owners] = np.add.reduceat(values, starts)
+    return best, total
+
+
+def person_scores(values: np.ndarray, chunk_person: np.ndarray, n_people: int) -> np.ndarray:
+    """The best passage counts most; further supporting passages add a little (capped)."""
+    best, total = segment_reduce(values, chunk_person, n_people)
+    return best + 0.15 * np.minimum(total - best, 2.0 * best)
+
+
+def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k best positive scores, best first (argpartition, then a sort of k items)."""
+    positive = np.flatnonzero(scores > 0)
+    if positive.size > k:
+        part = np.argpartition(-scores[positive], k - 1)[:k]
+        positive = positive[part]
+    return positive[np.argsort(-scores[positive], kind="stable")]
+
+
+class Searcher:
+    """Owns one replica's index; reloads it when another process changed the corpus."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        embedder: Embedder,
+        *,
+        today: date | None = None,
+        weights: FusionWeights | None = None,
+    ):
+        self.sessions = sessions
+        self.embedder = embedder
+        self.today = today
+        self.weights = weights or FusionWeights()
+        self._index: SearchIndex | None = None
+        self._raw_bm25: BM25Index | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def current_year(self) -> int:
+        return (self.today or date.today()).year
+
+    def index(self) -> SearchIndex:
+        with self.sessions() as session:
+            version = corpus_version(session)
+            with self._lock:
+                if self._index is None or self._index.version != version:
+                    self._index = load_index(session, self.embedder, self.current_year)
+                    self._raw_bm25 = None
+                return self._index
+
+    def use_index(self, index: SearchIndex) -> None:
+        """Serve a prebuilt index (benchmarks, tests) instead of loading from the database."""
+        self._index, self._raw_bm25 = index, None
+
+    # -- ranking ------------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        top: int = 10,
+        filters: SearchFilters | None = None,
+        mode: Mode = "hybrid",
+        index: SearchIndex | None = None,
+    ) -> list[SearchResult]:
+        index = index or self.index()
+        filters = filters or SearchFilters()
+        intent = analyse_query(query)
+        n = index.size
+        if n == 0 or not query.strip():
+            return []
+        w = self.weights
+        rankers: dict[str, np.ndarray] = {}
+        chunk_bm25 = chunk_dense = None
+        if mode in ("hybrid", "bm25"):
+            chunk_bm25 = index.bm25.scores(intent.tokens) * index.chunk_weight
+            rankers["bm25"] = person_scores(chunk_bm25, index.chunk_person, n)
+        if mode == "bm25-raw":
+            chunk_bm25 = self._raw(index).scores(tokenize(query)) * index.chunk_weight
+            rankers["bm25"] = person_scores(chunk_bm25, index.chunk_person, n)
+        if mode in ("hybrid", "dense"):
+            q = self.embedder.embed([intent.index_text])[0]
+            chunk_dense = np.clip(index.dense @ q, 0.0, None) * index.chunk_weight
+            rankers["dense"] = person_scores(chunk_dense, index.chunk_person, n)
+        if mode in ("hybrid", "skills"):
+            rankers["skills"] = self._skill_scores(index, intent)
+
+        mask = self._filter_mask(index, filters)
+        fused = np.zeros(n, dtype=np.float32)
+        ranks: dict[str, dict[int, int]] = {}
+        for name, scores in rankers.items():
+            scores = np.where(mask, scores, 0.0)
+            order = top_positive(scores, w.candidates)
+            ranks[name] = {int(p): r + 1 for r, p in enumerate(order)}
+            if len(rankers) == 1:
+                fused = scores.astype(np.float32)
+            else:
+                weight = getattr(w, name)
+                fused[order] += weight / (w.k + np.arange(1, order.size + 1, dtype=np.float32))
+        if mode == "hybrid":
+            fused *= self._intent_factors(index, intent)
+        availability: dict[int, float] = {}
+        if filters.wants_availability:
+            availability = self._availability(index, filters)
+            keep = np.zeros(n, dtype=bool)
+            for pos, share in availability.items():
+                keep[pos] = share >= filters.min_availability
+            fused = np.where(keep, fused, 0.0)
+        order = top_positive(fused, top)
+        results = []
+        for pos in order:
+            person = index.people[pos]
+            results.append(
+                self._result(
+                    index,
+                    intent,
+                    int(pos),
+                    person,
+                    float(fused[pos]),
+                    chunk_bm25,
+                    chunk_dense,
+                    availability,
+                    ranks,
+                )
+            )
+        return results
+
+    def _raw(self, index: SearchIndex) -> BM25Index:
+        """Keyword search on the CV text as written: the baseline the hybrid is measured against."""
+        if self._raw_bm25 is None:
+            self._raw_bm25 = BM25Index([tokenize(c.text) for c in index.chunks])
+        return self._raw_bm25
+
+    @staticmethod
+    def _skill_scores(index: SearchIndex, intent: QueryIntent) -> np.ndarray:
+        columns = [index.skill_ids[s] for s in intent.skills if s in index.skill_ids]
+        if not columns:
+            return np.zeros(index.size, dtype=np.float32)
+        evidence = index.evidence[:, columns]
+        saturated = evidence / (evidence + 0.8)
+        return (saturated @ index.skill_idf[columns]).astype(np.float32)
+
+    @staticmethod
+    def _intent_factors(index: SearchIndex, intent: QueryIntent) -> np.ndarray:
+        factors = np.ones(index.size, dtype=np.float32)
+        if intent.seniority:
+            table = {
+                "junior": {"junior": 1.0, "mid": 0.85, "senior": 0.7, "lead": 0.6},
+                "senior": {"junior": 0.35, "mid": 0.75, "senior": 1.0, "lead": 1.0},
+                "lead": {"junior": 0.3, "mid": 0.65, "senior": 1.0, "lead": 1.0},
+            }[intent.seniority]
+            factors *= np.array(
+                [table.get(p.seniority or "mid", 0.8) for p in index.people], dtype=np.float32
+            )
+        if intent.language:
+            code, minimum = intent.language
+            factors *= np.array(
+                [
+                    1.0
+                    if level_at_least(p.languages.get(code), minimum)
+                    else 0.6
+                    if code in p.languages
+                    else 0.35
+                    for p in index.people
+                ],
+                dtype=np.float32,
+            )
+        if intent.locations:
+            wanted = set(intent.locations)
+            factors *= np.array(
+                [
+                    1.0 if p.location in wanted else 0.85 if p.location == "Remote" else 0.6
+                    for p in index.people
+                ],
+                dtype=np.float32,
+            )
+        return factors
+
+    @staticmethod
+    def _filter_mask(index: SearchIndex, filters: SearchFilters) -> np.ndarray:
+        mask = np.ones(index.size, dtype=bool)
+        if filters.locations:
+            wanted = {loc.casefold() for loc in filters.locations}
+            mask &= np.array([(p.location or "").casefold() in wanted for p in index.people], dtype=bool)
+        if filters.language:
+            code, minimum = filters.language
+            mask &= np.array(
+                [level_at_least(p.languages.get(code), minimum) for p in index.people], dtype=bool
+            )
+        if filters.only_people is not None:
+            allowed = set(filters.only_people)
+            mask &= np.array([p.id in allowed for p in index.people], dtype=bool)
+        if filters.exclude_people:
+            excluded = set(filters.exclude_people)
+            mask &= np.array([p.id not in excluded for p in index.people], dtype=bool)
+        return mask
+
+    def _availability(self, index: SearchIndex, filters: SearchFilters) -> dict[int, float]:
+        from skillmatch.availability import availability_by_person
+
+        assert filters.available_from is not None
+        end = filters.available_to or filters.available_from
+        with self.sessions() as session:
+            shares = availability_by_person(session, filters.available_from, end)
+        return {index.person_pos[pid]: share for pid, share in shares.items() if pid in index.person_pos}
+
+    # -- explanation ----------------------------------------------------------------------------------
+
+    def _result(
+        self,
+        index: SearchIndex,
+        intent: QueryIntent,
+        pos: int,
+        person: PersonRecord,
+        score: float,
+        chunk_bm25: np.ndarray | None,
+        chunk_dense: np.ndarray | None,
+        availability: dict[int, float],
+        ranks: dict[str, dict[int, int]],
+    ) -> SearchResult:
+        chunk_ids = np.flatnonzero(index.chunk_person == pos)
+        wanted = set(intent.skills)
+        matched: set[str] = set()
+        scored: list[tuple[float, int]] = []
+        bm25_max = float(chunk_bm25.max()) if chunk_bm25 is not None and chunk_bm25.size else 0.0
+        for cid in chunk_ids:
+            chunk = index.chunks[cid]
+            overlap = wanted & set(chunk.skills)
+            matched |= overlap
+            relevance = 0.5 * len(overlap) * float(index.chunk_weight[cid])
+            if chunk_bm25 is not None and bm25_max > 0:
+                relevance += float(chunk_bm25[cid]) / bm25_max
+            if chunk_dense is not None:
+                relevance += float(chunk_dense[cid])
+            if relevance > 0:
+                scored.append((relevance, int(cid)))
+        scored.sort(reverse=True)
+        evidence = [_evidence(index.chunks[cid], intent) for _, cid in scored[:3]]
+        return SearchResult(
+            person_id=person.id,
+            name=person.name,
+            title=person.title,
+            location=person.location,
+            seniority=person.seniority,
+            years_experience=person.years_experience,
+            languages=person.languages,
+            score=round(score, 6),
+            source=person.source,
+            source_name=person.source_name,
+            web_url=person.web_url,
+            evidence=evidence,
+            matched_skills=sorted(matched),
+            availability=availability.get(pos),
+            ranks={name: r[pos] for name, r in ranks.items() if pos in r},
+        )
+
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _evidence(chunk: ChunkRecord, intent: QueryIntent, max_chars: int = 280) -> Evidence:
+    """The lines of a passage that speak to the request: skill mentions first, then shared words."""
+    lexicon = get_lexicon()
+    wanted = set(intent.skills)
+    query_tokens = set(intent.tokens)
+    sentences = [s.strip(" -•*#") for s in _SENTENCE_SPLIT.split(chunk.text) if s.strip(" -•*#")]
+    ranked: list[tuple[float, int, str]] = []
+    for i, sentence in enumerate(sentences):
+        analysis = lexicon.analyse(sentence)
+        hits = len(wanted & set(analysis.skills)) * 2 + len(query_tokens & set(tokenize(analysis.index_text)))
+        if hits:
+            ranked.append((hits, -i, sentence))
+    ranked.sort(reverse=True)
+    picked = [s for _, _, s in ranked[:2]] or sentences[:1]
+    text = " … ".join(picked)
+    if len(text) > max_chars:
+        text = text[: max_chars - 1].rsplit(" ", 1)[0] + "…"
+    return Evidence(
+        text=text,
+        section=chunk.section,
+        source=chunk.source,
+        source_name=chunk.source_name,
+        year=chunk.end_year,
+    )
+
+
+def results_to_json(results: Sequence[SearchResult]) -> list[dict[str, object]]:
+    return [
+        {
+            "name": r.name,
+            "score": r.score,
+            "source": r.source,
+            "source_name": r.source_name,
+            "web_url": r.web_url,
+            "title": r.title,
+            "location": r.location,
+            "seniority": r.seniority,
+            "years_experience": r.years_experience,
+            "languages": r.languages,
+            "matched_skills": r.matched_skills,
+            "availability": r.availability,
+            "evidence": [
+                {"text": e.text, "section": e.section, "source": e.source, "year": e.year} for e in r.evidence
+            ],
+            "ranks": r.ranks,
+            "person_id": r.person_id,
+        }
+        for r in results
+    ]
