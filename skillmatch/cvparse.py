@@ -207,26 +207,26 @@ def _name_from_email(email: str | None) -> str | None:
     return " ".join(p.capitalize() for p in parts) if len(parts) >= 2 else None
 
 
+_FIELD_SPLIT = re.compile(r"\s*[|·•;]\s*|\s+[–—-]\s+|,\s+")
+
+
 def _find_title(lines: list[str], name: str | None) -> str | None:
+    """A label ("Position: ..."), else the first line near the top that names a role. Contact lines like
+    "Senior Cloud Architect · anna@example.com · Munich" are split into fields first."""
     for line in lines[:10]:
         label = _LABEL_RE.match(line)
         if label and label.group(1).lower() != "name":
             return label.group(2).strip()[:200]
-    start = 0
-    if name:
-        for i, line in enumerate(lines[:8]):
-            if name in line:
-                start = i
-                rest = line.replace(name, "").strip(" |–—-,:")
-                if rest and _ROLE_WORDS.search(rest) and not EMAIL_RE.search(rest):
-                    return rest[:200]
-                start = i + 1
-                break
-    for line in lines[start : start + 4]:
-        if EMAIL_RE.search(line) or PHONE_RE.search(line) or heading_kind(line):
+    for line in lines[:8]:
+        if heading_kind(line):
             continue
-        if _ROLE_WORDS.search(line) and len(line) <= 120:
-            return line.strip("*_ ")[:200]
+        rest = line.replace(name, " ") if name else line
+        fields = [f.strip(" *_") for f in _FIELD_SPLIT.split(rest) if f.strip(" *_")]
+        for field_text in fields:
+            if EMAIL_RE.search(field_text) or PHONE_RE.search(field_text) or len(field_text) > 120:
+                continue
+            if _ROLE_WORDS.search(field_text):
+                return field_text[:200]
     return None
 
 
