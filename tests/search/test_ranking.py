@@ -9,7 +9,7 @@ from sqlalchemy import select
 from skillmatch.db import insert_ignoring_conflicts
 from skillmatch.ingest.cv_store import CvStore
 from skillmatch.models import Absence, Allocation, Employment, Person
-from skillmatch.search import SearchFilters, Searcher
+from skillmatch.search import Searcher, SearchFilters
 from tests.search.conftest import TODAY
 
 
