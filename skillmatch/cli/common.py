@@ -76,5 +76,5 @@ def open_context(ctx: typer.Context | None, database_url: str | None) -> AppCont
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     return typer.Exit(code)

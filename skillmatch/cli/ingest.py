@@ -16,7 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from skillmatch.cli.common import AppContext, DatabaseUrlOption, console, open_context
+from skillmatch.cli.common import AppContext, DatabaseUrlOption, console, fail, open_context
 from skillmatch.ingest.report import IngestReport
 
 ingest_app = typer.Typer(help="Bring CVs, Jira issues and ERP data into the index.", no_args_is_help=True)
@@ -51,6 +51,8 @@ def ingest_cvs(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Index .md, .txt, .docx and .pdf CVs; unchanged files are skipped, vanished ones removed."""
+    if not path.exists():
+        raise fail(f"{path} does not exist")
     context = open_context(ctx, database_url).migrated()
     try:
         report = ingest_cv_folder(context, path)
