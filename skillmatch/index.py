@@ -4,6 +4,7 @@ evidence, built from the database and rebuilt when the corpus version moves."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,10 +59,21 @@ class SearchIndex:
     evidence: np.ndarray  # float32 (n_people, n_skills): weighted, recency-adjusted mentions
     skill_idf: np.ndarray  # float32 (n_skills,)
     person_pos: dict[int, int] = field(default_factory=dict)
+    _derived: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def size(self) -> int:
         return len(self.people)
+
+    def person_array(
+        self, key: str, value: Callable[[PersonRecord], object], dtype: object = object
+    ) -> np.ndarray:
+        """A per-person array derived once per index (seniority, location, a language level, ...)."""
+        array = self._derived.get(key)
+        if array is None:
+            array = np.array([value(p) for p in self.people], dtype=dtype)  # type: ignore[call-overload]
+            self._derived[key] = array
+        return array
 
 
 def build_index(

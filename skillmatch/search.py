@@ -15,11 +15,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from skillmatch.bm25 import BM25Index
 from skillmatch.corpus import corpus_version
+from skillmatch.cvparse import CEFR
 from skillmatch.embeddings import Embedder
 from skillmatch.index import ChunkRecord, PersonRecord, SearchIndex, load_index
 from skillmatch.query import QueryIntent, analyse_query, level_at_least
 from skillmatch.text.lexicon import get_lexicon
 from skillmatch.text.tokens import tokenize
+
+# How well a person's seniority fits what the request asks for.
+SENIORITY_FIT = {
+    "junior": {"junior": 1.0, "mid": 0.85, "senior": 0.7, "lead": 0.6},
+    "senior": {"junior": 0.35, "mid": 0.75, "senior": 1.0, "lead": 1.0},
+    "lead": {"junior": 0.3, "mid": 0.65, "senior": 1.0, "lead": 1.0},
+}
+CEFR_RANK = {level: rank for rank, level in enumerate(CEFR)}
 
 Mode = Literal["hybrid", "bm25", "bm25-raw", "dense", "skills"]
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "bm25-raw", "dense", "skills")
@@ -237,37 +246,20 @@ class Searcher:
     def _intent_factors(index: SearchIndex, intent: QueryIntent) -> np.ndarray:
         factors = np.ones(index.size, dtype=np.float32)
         if intent.seniority:
-            table = {
-                "junior": {"junior": 1.0, "mid": 0.85, "senior": 0.7, "lead": 0.6},
-                "senior": {"junior": 0.35, "mid": 0.75, "senior": 1.0, "lead": 1.0},
-                "lead": {"junior": 0.3, "mid": 0.65, "senior": 1.0, "lead": 1.0},
-            }[intent.seniority]
-            factors *= np.array(
-                [table.get(p.seniority or "mid", 0.8) for p in index.people], dtype=np.float32
-            )
+            table = SENIORITY_FIT[intent.seniority]
+            seniority = index.person_array("seniority", lambda p: p.seniority or "mid")
+            factors *= np.vectorize(lambda s: table.get(s, 0.8), otypes=[np.float32])(seniority)
         if intent.language:
             code, minimum = intent.language
-            factors *= np.array(
-                [
-                    1.0
-                    if level_at_least(p.languages.get(code), minimum)
-                    else 0.6
-                    if code in p.languages
-                    else 0.35
-                    for p in index.people
-                ],
-                dtype=np.float32,
+            levels = index.person_array(
+                f"language:{code}", lambda p: CEFR_RANK.get(p.languages.get(code, ""), -1), int
             )
+            factors *= np.where(levels >= CEFR_RANK[minimum], 1.0, np.where(levels >= 0, 0.6, 0.35))
         if intent.locations:
-            wanted = set(intent.locations)
-            factors *= np.array(
-                [
-                    1.0 if p.location in wanted else 0.85 if p.location == "Remote" else 0.6
-                    for p in index.people
-                ],
-                dtype=np.float32,
-            )
-        return factors
+            locations = index.person_array("location", lambda p: p.location or "")
+            wanted = np.isin(locations, intent.locations)
+            factors *= np.where(wanted, 1.0, np.where(locations == "Remote", 0.85, 0.6))
+        return factors.astype(np.float32)
 
     @staticmethod
     def _filter_mask(index: SearchIndex, filters: SearchFilters) -> np.ndarray:
@@ -353,14 +345,13 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 
 def _evidence(chunk: ChunkRecord, intent: QueryIntent, max_chars: int = 280) -> Evidence:
     """The lines of a passage that speak to the request: skill mentions first, then shared words."""
-    lexicon = get_lexicon()
-    wanted = set(intent.skills)
-    query_tokens = set(intent.tokens)
+    pattern = get_lexicon().surface_pattern(frozenset(intent.skills)) if intent.skills else None
+    query_tokens = set(intent.tokens) | set(tokenize(intent.text))
     sentences = [s.strip(" -•*#") for s in _SENTENCE_SPLIT.split(chunk.text) if s.strip(" -•*#")]
     ranked: list[tuple[float, int, str]] = []
     for i, sentence in enumerate(sentences):
-        analysis = lexicon.analyse(sentence)
-        hits = len(wanted & set(analysis.skills)) * 2 + len(query_tokens & set(tokenize(analysis.index_text)))
+        skill_hits = len(pattern.findall(sentence.lower())) if pattern is not None else 0
+        hits = 2 * skill_hits + len(query_tokens.intersection(tokenize(sentence)))
         if hits:
             ranked.append((hits, -i, sentence))
     ranked.sort(reverse=True)

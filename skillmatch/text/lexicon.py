@@ -80,6 +80,7 @@ class Lexicon:
         )
         self.protected_terms = frozenset(term for term in [*terms, *glossary] if re.search(r"[./\-#+]", term))
         self._known_words = frozenset(w for w in [*terms, *glossary] if " " not in w)
+        self._surface_cache: dict[frozenset[str], re.Pattern[str] | None] = {}
 
     # -- matching ---------------------------------------------------------------------------------------
 
@@ -103,6 +104,14 @@ class Lexicon:
                 mentions.extend(SkillMention(s, start, end, via_phrase) for s in skills)
         mentions.sort(key=lambda mention: mention.start)
         return mentions
+
+    def surface_pattern(self, skills: frozenset[str]) -> re.Pattern[str] | None:
+        """A small matcher (on lowercased text) for just these skills' names and phrases."""
+        if skills not in self._surface_cache:
+            self._surface_cache[skills] = _alternation(
+                {term: v for term, v in self.terms.items() if skills.intersection(v[0])}
+            )
+        return self._surface_cache[skills]
 
     def translate_word(self, word: str) -> str:
         if word in self.glossary:
