@@ -41,23 +41,32 @@ _LABEL_RE = re.compile(
     re.IGNORECASE,
 )
 _ROLE_LABEL_RE = re.compile(r"^\s*(?:role|rolle|position|funktion)\s*[:\-–]\s*(.+)$", re.IGNORECASE)
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "ein": 1, "einem": 1, "eineinhalb": 1.5,
+    "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10,
+    "elf": 11, "zwölf": 12, "dreizehn": 13, "vierzehn": 14, "fünfzehn": 15, "sechzehn": 16, "siebzehn": 17,
+    "achtzehn": 18, "neunzehn": 19, "zwanzig": 20,
+}  # fmt: skip
 _YEARS_RE = re.compile(
-    r"(?:over|more than|mehr als|über|ueber)?\s*(\d{1,2})\+?\s*(?:years?|yrs|jahre?n?)\b"
+    r"(?:over|more than|mehr als|über|ueber)?\s*(\d{1,2}(?:[.,]5)?|"
+    + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+    + r")\+?\s*(?:years?|yrs|jahre?n?)\b"
     r"(?:\s+(?:of|an|in|im|der|professional|professioneller|praktischer|einschlägiger|it|berufs)){0,3}"
     r"\s*(?:experience|erfahrung|berufserfahrung|industry|professional|projekterfahrung|it-erfahrung)",
     re.IGNORECASE,
 )
+# Role nouns, German ones also inside compounds and with the feminine -in: Datenbankadministratorin.
 _ROLE_WORDS = re.compile(
-    r"\b(developer|engineer|architect|consultant|manager|lead|scientist|analyst|designer|tester|master|"
-    r"owner|administrator|specialist|expert|coach|entwickler(?:in)?|berater(?:in)?|architekt(?:in)?|"
-    r"ingenieur(?:in)?|leiter(?:in)?|spezialist(?:in)?|experte|expertin|analyst(?:in)?|programmer|"
-    r"programmierer(?:in)?|devops|sre|cto|head)\b",
+    r"\b\w*?(developer|engineer|architect|consultant|manager|scientist|analyst|designer|tester|master|"
+    r"owner|administrator|specialist|expert|coach|entwickler|berater|architekt|ingenieur|leiter|spezialist|"
+    r"experte|programmer|programmierer|administrator|designer|analyst)(?:in|innen)?\b|"
+    r"\b(lead|devops|sre|cto|head|expertin)\b",
     re.IGNORECASE,
 )
 _NOT_A_NAME = re.compile(r"\b(curriculum|vitae|lebenslauf|resume|résumé|cv|profil|profile)\b", re.IGNORECASE)
-_NAME_TOKEN = re.compile(
-    r"^[A-ZÄÖÜÉÈÁÀÇŠŽČĆŁ][a-zäöüßéèáàçšžčćłńóíúñ'’\-]+\.?$|^(?:von|van|de|der|zu|di|da|le)$"
-)
+_NAME_TOKEN = re.compile(r"^(?:[^\W\d_][^\W\d_'’\-]*\.?|von|van|de|der|zu|di|da|le|dr\.)$", re.IGNORECASE)
 
 SENIORITY_ORDER = ("junior", "mid", "senior", "lead")
 _LEAD_RE = re.compile(
@@ -182,7 +191,7 @@ def _find_name(lines: list[str]) -> str | None:
         if label and label.group(1).lower() == "name":
             return label.group(2).strip()
     for line in lines[:6]:
-        candidate = re.split(r"\s[|–—,]\s|\t", line)[0].strip().strip("*_").strip()
+        candidate = re.split(r"\s[|–—,·]\s|\t", line)[0].strip().strip("*_").strip()
         if (
             _NOT_A_NAME.search(candidate)
             or EMAIL_RE.search(candidate)
@@ -192,10 +201,11 @@ def _find_name(lines: list[str]) -> str | None:
         words = candidate.split()
         if (
             2 <= len(words) <= 4
-            and all(_NAME_TOKEN.match(w) for w in words)
+            and all(_NAME_TOKEN.match(w) and (w[0].isupper() or len(w) <= 3) for w in words)
             and not _ROLE_WORDS.search(candidate)
         ) and heading_kind(candidate) is None:
-            return candidate
+            # "CLAUDIA WOLF" on a title page is Claudia Wolf.
+            return candidate.title() if candidate.isupper() else candidate
     return None
 
 
@@ -207,7 +217,7 @@ def _name_from_email(email: str | None) -> str | None:
     return " ".join(p.capitalize() for p in parts) if len(parts) >= 2 else None
 
 
-_FIELD_SPLIT = re.compile(r"\s*[|·•;]\s*|\s+[–—-]\s+|,\s+")
+_FIELD_SPLIT = re.compile(r"\s*[|·•;]\s*|\s+[–—-]\s+|,\s+(?![^()]*\))")
 
 
 def _find_title(lines: list[str], name: str | None) -> str | None:
@@ -238,10 +248,12 @@ def _find_location(text: str) -> str | None:
             city = _CITY_RE.search(label.group(1))
             return CITIES[city.group(1).lower()] if city else label.group(1).strip()[:100]
     for line in lines[:12]:
-        if EMAIL_RE.search(line) or PHONE_RE.search(line) or "|" in line or "·" in line or "," in line:
-            city = _CITY_RE.search(line)
-            if city:
-                return CITIES[city.group(1).lower()]
+        bare = line.strip("#*_ ")
+        contact_line = EMAIL_RE.search(line) or PHONE_RE.search(line) or any(sep in line for sep in "|·,")
+        # A line that is only a place ("München", "Vienna, Austria", "Remote (Wohnort Leipzig)") counts too.
+        city = _CITY_RE.search(line)
+        if city and (contact_line or len(bare.split()) <= 4):
+            return CITIES[city.group(1).lower()]
     return None
 
 
@@ -323,13 +335,19 @@ def _find_roles(title: str | None, sections: list[Section]) -> list[str]:
 
 
 def _find_years(text: str, projects: list[ProjectEntry], current_year: int) -> float | None:
-    explicit = [int(m.group(1)) for m in _YEARS_RE.finditer(text[:3000]) if 0 < int(m.group(1)) <= 50]
+    explicit = [_number(m.group(1)) for m in _YEARS_RE.finditer(text[:3000])]
+    explicit = [n for n in explicit if 0 < n <= 50]
     if explicit:
         return float(explicit[0])
     starts = [p.start for p in projects if p.start]
     if starts:
         return float(max(0, current_year - min(starts)))
     return None
+
+
+def _number(word: str) -> float:
+    word = word.lower().replace(",", ".")
+    return float(NUMBER_WORDS.get(word, 0)) if word in NUMBER_WORDS else float(word)
 
 
 def _seniority(title: str | None, years: float | None) -> str | None:
