@@ -48,6 +48,7 @@ def db_downgrade(ctx: typer.Context, revision: str, database_url: DatabaseUrlOpt
 
 
 def _register_subcommands() -> None:
+    import skillmatch.cli.ingest_remote  # noqa: F401 - registers ingest sharepoint|jira|erp
     from skillmatch.cli.ingest import ingest_app
     from skillmatch.cli.search import evaluate, search
 

@@ -104,7 +104,10 @@ class FakeServer:
             context.load_cert_chain(cert, key)
             server.socket = context.wrap_socket(server.socket, server_side=True)
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name=type(self).__name__, daemon=True)
+        # A short poll interval lets stop() return quickly: shutdown() waits for the loop to look up.
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name=type(self).__name__, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -209,6 +212,7 @@ class FakeServer:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as clients pool connections
+    disable_nagle_algorithm = True  # headers and body go out in separate writes; no 40 ms ACK stalls
 
     def _handle(self) -> None:
         split = urlsplit(self.path)
