@@ -30,9 +30,7 @@ FullOption = Annotated[
 
 def open_cv_store(context: AppContext) -> CvStore:
     """The CV index SharePoint documents go into (tests replace this to record calls instead)."""
-    from skillmatch.embeddings import build_embedder
-
-    return CvStore(context.sessions, build_embedder(context.settings), context.settings)
+    return context.store
 
 
 @ingest_app.command("sharepoint")

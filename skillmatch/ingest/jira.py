@@ -345,3 +345,15 @@ def _walk(node: Any, out: list[str], prefix: str) -> None:
             out.append("\n\n")
         elif kind in _LINES:
             out.append("\n")
+
+
+def import_issues(
+    sessions: sessionmaker[Session], issues: list[Any], source: str = "jira:file"
+) -> IngestReport:
+    """Issues as a saved `/rest/api/3/search/jql` response holds them (an export, the bundled sample):
+    the same mapping to people as a live sync, without a cursor."""
+    report = IngestReport(source)
+    with session_scope(sessions) as session:
+        _store_page(session, issues, _PersonResolver(), report)
+        _link_unmapped(session)
+    return report

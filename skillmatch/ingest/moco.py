@@ -378,3 +378,19 @@ ENDPOINTS: tuple[_Endpoint, ...] = (
         _pruner(Activity, Activity.day),
     ),
 )
+
+
+def import_records(
+    sessions: sessionmaker[Session], records: dict[str, Rows], source: str = "moco:file"
+) -> IngestReport:
+    """Records as MOCO's API returns them, keyed by endpoint (users, employments, planning_entries,
+    schedules, activities): the same mapping as a live sync, without cursors or pruning."""
+    report = IngestReport(source)
+    with session_scope(sessions) as session:
+        for endpoint in ENDPOINTS:
+            rows = records.get(endpoint.name)
+            if rows:
+                endpoint.apply(session, rows, report)
+                session.flush()
+        _link_people(session)
+    return report
