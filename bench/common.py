@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.synthetic import make_corpus
-from skillmatch.embeddings import StaticEmbedder
+from skillmatch.embeddings import Embedder
 from skillmatch.index import SearchIndex, build_index
 
 console = Console()
@@ -53,7 +53,7 @@ def progress() -> Progress:
     )
 
 
-def synthetic_index(n_people: int, embedder: StaticEmbedder, chunks_per_person: int = 5) -> SearchIndex:
+def synthetic_index(n_people: int, embedder: Embedder, chunks_per_person: int = 5) -> SearchIndex:
     with progress() as bar:
         task = bar.add_task(f"synthetic corpus, {n_people:,} people", total=3)
         corpus = make_corpus(n_people, chunks_per_person)

@@ -14,7 +14,7 @@ import numpy as np
 from rich.table import Table
 
 from bench.common import QUERIES, console, machine, p50, percentile, timings_ms
-from skillmatch.embeddings import StaticEmbedder
+from skillmatch.embeddings import OnnxEmbedder
 from skillmatch.search import top_positive
 
 
@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    embedder = StaticEmbedder()
+    embedder = OnnxEmbedder()
     queries = embedder.embed(QUERIES)
     rng = np.random.default_rng(3)
     table = Table(

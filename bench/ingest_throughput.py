@@ -20,7 +20,7 @@ from bench.common import console, machine, progress
 from bench.synthetic import cv_document
 from skillmatch.config import Settings, package_path
 from skillmatch.db import create_db_engine, session_factory, upgrade
-from skillmatch.embeddings import StaticEmbedder
+from skillmatch.embeddings import OnnxEmbedder
 from skillmatch.ingest.cv_files import ingest_folder
 from skillmatch.ingest.cv_store import CvStore
 from tests.builders import docx_bytes, pdf_bytes
@@ -47,7 +47,7 @@ def write_synthetic(folder: Path, n: int) -> None:
 def run(folder: Path, workdir: Path, label: str, table: Table) -> None:
     engine = create_db_engine(f"sqlite:///{workdir / (label + '.db')}")
     upgrade(engine)
-    embedder = StaticEmbedder()
+    embedder = OnnxEmbedder()
     embedder.embed(["warm up"])  # model load is start-up cost, not throughput
     store = CvStore(session_factory(engine), embedder, Settings())
     start = time.perf_counter()

@@ -12,7 +12,7 @@ import argparse
 from rich.table import Table
 
 from bench.common import QUERIES, console, machine, p50, percentile, synthetic_index, timings_ms
-from skillmatch.embeddings import StaticEmbedder
+from skillmatch.embeddings import OnnxEmbedder
 from skillmatch.search import Searcher
 
 
@@ -21,7 +21,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--rounds", type=int, default=20, help="passes over the query set")
     args = parser.parse_args()
-    embedder = StaticEmbedder()
+    embedder = OnnxEmbedder()
     embedder.embed(["warm up"])
     table = Table(title=f"search latency ({machine()})", header_style="bold")
     for column in ("people", "passages", "mode", "p50 ms", "p99 ms", "vs bm25 p50"):

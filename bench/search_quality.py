@@ -7,7 +7,8 @@ the hard half, and clearly above bm25-raw on the hard half.
 
     .venv/bin/python -m bench.search_quality [--model-dir DIR ...] [--details]
 
-`--model-dir` evaluates other static (model2vec) embedders, e.g. when choosing the offline default.
+`--static-model DIR` also evaluates a static model2vec embedder (scripts/distill_embedder.py builds one;
+needs `pip install model2vec`): the comparison behind the choice of the offline default.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from rich.table import Table
 from bench.common import console
 from skillmatch.config import Settings, package_path
 from skillmatch.db import create_db_engine, session_factory, upgrade
-from skillmatch.embeddings import BUNDLED_MODEL_DIR, StaticEmbedder
-from skillmatch.evaluate import EvalSummary, evaluate, load_gold
+from skillmatch.embeddings import Embedder, StaticEmbedder, build_embedder
+from skillmatch.evaluate import EvalSummary, QueryScore, evaluate, load_gold
 from skillmatch.ingest.cv_files import ingest_folder
 from skillmatch.ingest.cv_store import CvStore
 from skillmatch.search import MODES, Searcher
@@ -31,60 +32,69 @@ from skillmatch.search import MODES, Searcher
 TODAY = date(2026, 11, 27)  # the sample data's "today": recency is judged against it
 
 
-def run_modes(model_dir: Path, workdir: Path, modes: tuple[str, ...]) -> dict[str, EvalSummary]:
-    engine = create_db_engine(f"sqlite:///{workdir / (model_dir.name + '.db')}")
+def run_modes(
+    embedder: Embedder, workdir: Path, modes: tuple[str, ...], gold: Path
+) -> dict[str, EvalSummary]:
+    engine = create_db_engine(f"sqlite:///{workdir / (embedder.name.replace(':', '_') + '.db')}")
     upgrade(engine)
-    embedder = StaticEmbedder(model_dir)
     sessions = session_factory(engine)
     ingest_folder(package_path("sample", "cvs"), CvStore(sessions, embedder, Settings(), today=TODAY))
     searcher = Searcher(sessions, embedder, today=TODAY)
-    queries = load_gold(package_path("sample", "gold.json"))
-    out = {
-        mode: evaluate(
-            queries, lambda q, m=mode: [r.source_name or "" for r in searcher.search(q, top=10, mode=m)]
-        )
-        for mode in modes
-    }
+    queries = load_gold(gold)
+
+    def ranked(query: str, mode: str) -> list[str]:
+        return [r.source_name or "" for r in searcher.search(query, top=10, mode=mode)]  # type: ignore[arg-type]
+
+    out = {mode: evaluate(queries, lambda q, m=mode: ranked(q, m)) for mode in modes}
     engine.dispose()
     return out
 
 
+def detail(score: QueryScore) -> str:
+    hard = "*" if score.query.hard else " "
+    top3 = score.ranked[:3]
+    return f"{score.query.id:>4}{hard} {score.query.kind:>13} nDCG@10={score.ndcg10:.3f}  top3={top3}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model-dir", action="append", type=Path, default=[])
+    parser.add_argument("--static-model", type=Path, help="a model2vec folder to compare against")
+    parser.add_argument("--gold", type=Path, action="append", help="default: gold.json and gold_holdout.json")
     parser.add_argument("--details", action="store_true", help="per-query nDCG@10 for each mode")
     args = parser.parse_args()
-    model_dirs = [BUNDLED_MODEL_DIR, *args.model_dir]
-    table = Table(title="ranking quality on skillmatch/sample/gold.json", header_style="bold")
-    for column in ("embedder", "mode", "subset", "n", "nDCG@5", "nDCG@10", "recall@10", "MRR"):
+    golds = args.gold or [package_path("sample", "gold.json"), package_path("sample", "gold_holdout.json")]
+    embedders: list[tuple[Embedder, tuple[str, ...]]] = [(build_embedder(Settings()), MODES)]
+    if args.static_model:
+        embedders.append((StaticEmbedder(args.static_model), ("dense", "hybrid")))
+    table = Table(title="ranking quality on the bundled gold files", header_style="bold")
+    for column in ("gold", "embedder", "mode", "subset", "n", "nDCG@5", "nDCG@10", "recall@10", "MRR"):
         table.add_column(column, justify="right")
     with tempfile.TemporaryDirectory() as tmp:
-        for model_dir in model_dirs:
-            modes = MODES if model_dir == BUNDLED_MODEL_DIR else ("dense", "hybrid")
-            results = run_modes(model_dir, Path(tmp), modes)
-            for mode, summary in results.items():
-                for subset, group in (
-                    ("all", summary),
-                    ("hard", summary.subset(lambda s: s.query.hard)),
-                    ("easy", summary.subset(lambda s: not s.query.hard)),
-                ):
-                    d = group.as_dict()
-                    table.add_row(
-                        model_dir.name,
-                        mode,
-                        subset,
-                        str(d["queries"]),
-                        f"{d['ndcg@5']:.3f}",
-                        f"{d['ndcg@10']:.3f}",
-                        f"{d['recall@10']:.3f}",
-                        f"{d['mrr']:.3f}",
-                    )
-                if args.details:
-                    for s in summary.scores:
-                        console.print(
-                            f"{model_dir.name:>16} {mode:>8} {s.query.id:>4}{'*' if s.query.hard else ' '} "
-                            f"{s.query.kind:>13} nDCG@10={s.ndcg10:.3f}  top3={s.ranked[:3]}"
+        for gold in golds:
+            for embedder, modes in embedders:
+                results = run_modes(embedder, Path(tmp), modes, gold)
+                label = embedder.name.split("@")[0]
+                for mode, summary in results.items():
+                    for subset, group in (
+                        ("all", summary),
+                        ("hard", summary.subset(lambda s: s.query.hard)),
+                        ("easy", summary.subset(lambda s: not s.query.hard)),
+                    ):
+                        d = group.as_dict()
+                        table.add_row(
+                            gold.name,
+                            label,
+                            mode,
+                            subset,
+                            str(d["queries"]),
+                            f"{d['ndcg@5']:.3f}",
+                            f"{d['ndcg@10']:.3f}",
+                            f"{d['recall@10']:.3f}",
+                            f"{d['mrr']:.3f}",
                         )
+                    if args.details:
+                        for score in summary.scores:
+                            console.print(f"{gold.stem:>13} {label:>14} {mode:>8} {detail(score)}")
     console.print(table)
     console.print(
         "targets: hybrid nDCG@10 >= 0.90 (all), >= 0.80 (hard); hybrid clearly above bm25-raw on hard"

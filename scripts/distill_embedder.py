@@ -1,4 +1,4 @@
-"""Rebuild the bundled offline embedder (skillmatch/embedder_model/).
+"""Build a static (model2vec) embedder for SKILLMATCH_EMBEDDER=static and the quality comparison.
 
 A static model2vec distillation of sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), with the skill
 lexicon's terms added to the vocabulary so "kubernetes" or "sql server" are embedded whole by the teacher.

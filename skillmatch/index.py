@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 from skillmatch.bm25 import BM25Index
 from skillmatch.chunking import recency_weight
 from skillmatch.corpus import corpus_version
-from skillmatch.embeddings import Embedder, EmbeddingCache, bytes_to_vector
+from skillmatch.embeddings import Embedder, EmbeddingCache, bytes_to_vector, normalise_rows
 from skillmatch.models import Chunk, CvDocument, Embedding, Person
 from skillmatch.text.tokens import tokenize
+
+SKILLS_PER_PASSAGE = 8  # a passage naming up to this many skills is full evidence for each
 
 
 @dataclass
@@ -53,7 +55,8 @@ class SearchIndex:
     chunks: list[ChunkRecord]
     chunk_person: np.ndarray  # int32, position of each chunk's person
     chunk_weight: np.ndarray  # float32, evidence weight (section x recency)
-    dense: np.ndarray  # float32 (n_chunks, dim), rows L2-normalised
+    dense: np.ndarray  # float32 (n_chunks, dim): centred on dense_mean, rows L2-normalised
+    dense_mean: np.ndarray  # float32 (dim,): subtract from a query vector before scoring
     bm25: BM25Index
     skill_ids: dict[str, int]
     evidence: np.ndarray  # float32 (n_people, n_skills): weighted, recency-adjusted mentions
@@ -105,12 +108,20 @@ def build_index(
                 key = (chunk.person, skill)
                 latest[key] = max(latest.get(key, chunk.end_year), chunk.end_year)
     for chunk, weight in zip(chunks, chunk_weight, strict=True):
+        # A list of eighty buzzwords is weak evidence for each of them (keyword stuffing): a passage's
+        # support for one skill shrinks with the number of distinct skills it names.
+        dilution = min(1.0, math.sqrt(SKILLS_PER_PASSAGE / max(1, len(chunk.skills))))
         for skill in chunk.skills:
-            w = float(weight)
+            w = float(weight) * dilution
             if chunk.end_year is None and (chunk.person, skill) in latest:
                 # An undated mention (skills list, profile) is as current as the latest dated use.
                 w *= recency_weight(latest[(chunk.person, skill)], current_year)
             evidence[chunk.person, skill_ids[skill]] += w
+    # Static embeddings share a common direction that makes long, generic passages similar to everything
+    # ("hubs"); centring on the corpus mean removes it.
+    vectors = np.asarray(vectors, dtype=np.float32)
+    mean = vectors.mean(axis=0) if len(vectors) else np.zeros(vectors.shape[1:], dtype=np.float32)
+    dense = np.ascontiguousarray(normalise_rows(vectors - mean))
     has_skill = (evidence > 0).sum(axis=0)
     n = max(1, len(people))
     skill_idf = np.asarray(
@@ -123,7 +134,8 @@ def build_index(
         chunks=chunks,
         chunk_person=chunk_person,
         chunk_weight=chunk_weight,
-        dense=np.ascontiguousarray(vectors, dtype=np.float32),
+        dense=dense,
+        dense_mean=mean,
         bm25=bm25,
         skill_ids=skill_ids,
         evidence=evidence,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from skillmatch.bm25 import BM25Index
 from skillmatch.corpus import corpus_version
 from skillmatch.cvparse import CEFR
-from skillmatch.embeddings import Embedder
+from skillmatch.embeddings import Embedder, normalise_rows
 from skillmatch.index import ChunkRecord, PersonRecord, SearchIndex, load_index
 from skillmatch.query import QueryIntent, analyse_query, level_at_least
 from skillmatch.text.lexicon import get_lexicon
@@ -181,7 +181,7 @@ class Searcher:
             chunk_bm25 = self._raw(index).scores(tokenize(query)) * index.chunk_weight
             rankers["bm25"] = person_scores(chunk_bm25, index.chunk_person, n)
         if mode in ("hybrid", "dense"):
-            q = self.embedder.embed([intent.index_text])[0]
+            q = normalise_rows((self.embedder.embed([intent.index_text])[0] - index.dense_mean)[None, :])[0]
             chunk_dense = np.clip(index.dense @ q, 0.0, None) * index.chunk_weight
             rankers["dense"] = person_scores(chunk_dense, index.chunk_person, n)
         if mode in ("hybrid", "skills"):
@@ -349,8 +349,11 @@ def _evidence(chunk: ChunkRecord, intent: QueryIntent, max_chars: int = 280) -> 
     query_tokens = set(intent.tokens) | set(tokenize(intent.text))
     sentences = [s.strip(" -•*#") for s in _SENTENCE_SPLIT.split(chunk.text) if s.strip(" -•*#")]
     ranked: list[tuple[float, int, str]] = []
+    lexicon = get_lexicon()
     for i, sentence in enumerate(sentences):
         skill_hits = len(pattern.findall(sentence.lower())) if pattern is not None else 0
+        if skill_hits and set(intent.skills) & lexicon.analyse(sentence).negated:
+            continue  # "no experience with Kubernetes" is not evidence for Kubernetes
         hits = 2 * skill_hits + len(query_tokens.intersection(tokenize(sentence)))
         if hits:
             ranked.append((hits, -i, sentence))

@@ -11,7 +11,13 @@ from sqlalchemy import Engine, func, select
 
 from skillmatch.config import Settings
 from skillmatch.db import session_factory
-from skillmatch.embeddings import EmbeddingCache, OpenAIEmbedder, StaticEmbedder, build_embedder
+from skillmatch.embeddings import (
+    EmbedderUnavailable,
+    EmbeddingCache,
+    OnnxEmbedder,
+    OpenAIEmbedder,
+    build_embedder,
+)
 from skillmatch.models import Embedding
 from skillmatch.tokencount import count_tokens
 from tests.fakes.openai_server import FakeOpenAI
@@ -80,14 +86,35 @@ def test_cache_never_embeds_the_same_text_twice(fake_openai: FakeOpenAI, sqlite_
     assert sorted(sent) == ["one", "three", "two"]
 
 
-def test_offline_default_is_bundled_and_downloads_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def test_offline_default_is_a_local_transformer() -> None:
     embedder = build_embedder(Settings())
-    assert isinstance(embedder, StaticEmbedder)
-    vectors = embedder.embed(["Kubernetes platform engineer", "Kubernetes cluster operations", "pastry chef"])
-    assert vectors.shape == (3, embedder.dim)
-    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
-    assert embedder.name.startswith("static:embedder_model@")
+    assert isinstance(embedder, OnnxEmbedder)
+    vectors = embedder.embed(
+        ["Kubernetes platform engineer", "runs container orchestration clusters in production", "pastry chef"]
+    )
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2  # a paraphrase, not a shared word
+    assert embedder.name.startswith("onnx:all-MiniLM-L6-v2-int8@8199be6f699a")
+
+
+def test_offline_embedder_is_deterministic_across_batches() -> None:
+    embedder = OnnxEmbedder(batch_size=2)
+    texts = ["short", "a considerably longer sentence about Java and Spring Boot", "medium length text"]
+    together = embedder.embed(texts)
+    alone = np.vstack([embedder.embed([t]) for t in texts])
+    assert np.allclose(together, alone, atol=1e-4)  # padding does not change a text's vector
+
+
+def test_a_tampered_model_file_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    embedder = OnnxEmbedder()
+    tampered = tmp_path / "model.onnx"
+    tampered.write_bytes(embedder.model_path.read_bytes()[:-10] + b"0123456789")
+    embedder.model_path = tampered
+    with pytest.raises(EmbedderUnavailable, match="not the pinned"):
+        embedder.embed(["x"])
+    with pytest.raises(EmbedderUnavailable, match="cannot load"):
+        OnnxEmbedder(model_path=tmp_path / "missing.onnx").embed(["x"])
 
 
 def test_unknown_embedder_is_a_clear_error() -> None:
@@ -95,3 +122,5 @@ def test_unknown_embedder_is_a_clear_error() -> None:
         build_embedder(Settings(SKILLMATCH_EMBEDDER="word2vec"))
     with pytest.raises(ValueError, match="needs AZURE_OPENAI_ENDPOINT"):
         build_embedder(Settings(SKILLMATCH_EMBEDDER="azure"))
+    with pytest.raises(ValueError, match="needs SKILLMATCH_EMBEDDER_MODEL_PATH"):
+        build_embedder(Settings(SKILLMATCH_EMBEDDER="static"))

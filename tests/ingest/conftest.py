@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from skillmatch.config import Settings
 from skillmatch.db import session_factory
-from skillmatch.embeddings import StaticEmbedder
+from skillmatch.embeddings import OnnxEmbedder
 from skillmatch.ingest.cv_store import CvStore
 
 
@@ -17,7 +17,7 @@ class CountingEmbedder:
     """The real offline embedder, counting how many texts reach it."""
 
     def __init__(self) -> None:
-        self.inner = StaticEmbedder()
+        self.inner = OnnxEmbedder()
         self.texts: list[str] = []
 
     @property

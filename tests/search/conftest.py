@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from skillmatch.config import Settings
 from skillmatch.db import session_factory
-from skillmatch.embeddings import StaticEmbedder
+from skillmatch.embeddings import OnnxEmbedder
 from skillmatch.ingest.cv_files import ingest_folder
 from skillmatch.ingest.cv_store import CvStore
 from skillmatch.search import Searcher
@@ -66,7 +66,7 @@ def corpus(tmp_path: Path, engine: Engine) -> Searcher:
     folder.mkdir()
     for name, text in CVS.items():
         (folder / name).write_text(text, encoding="utf-8")
-    embedder = StaticEmbedder()
+    embedder = OnnxEmbedder()
     sessions = session_factory(engine)
     settings = Settings(DATABASE_URL=str(engine.url))
     report = ingest_folder(folder, CvStore(sessions, embedder, settings, today=TODAY))
