@@ -17,9 +17,10 @@ from skillmatch.bm25 import BM25Index
 from skillmatch.corpus import corpus_version
 from skillmatch.cvparse import CEFR
 from skillmatch.embeddings import Embedder, normalise_rows
-from skillmatch.index import ChunkRecord, PersonRecord, SearchIndex, load_index
+from skillmatch.index import ChunkRecord, SearchIndex, load_index
 from skillmatch.query import QueryIntent, analyse_query, level_at_least
-from skillmatch.text.lexicon import get_lexicon
+from skillmatch.text.lexicon import detect_language, get_lexicon
+from skillmatch.text.negation import negated_spans
 from skillmatch.text.tokens import tokenize
 
 # How well a person's seniority fits what the request asks for.
@@ -28,6 +29,7 @@ SENIORITY_FIT = {
     "senior": {"junior": 0.35, "mid": 0.75, "senior": 1.0, "lead": 1.0},
     "lead": {"junior": 0.3, "mid": 0.65, "senior": 1.0, "lead": 1.0},
 }
+SENIORITY_LEVELS = ("junior", "mid", "senior", "lead")
 CEFR_RANK = {level: rank for rank, level in enumerate(CEFR)}
 
 Mode = Literal["hybrid", "bm25", "bm25-raw", "dense", "skills"]
@@ -208,24 +210,8 @@ class Searcher:
             for pos, share in availability.items():
                 keep[pos] = share >= filters.min_availability
             fused = np.where(keep, fused, 0.0)
-        order = top_positive(fused, top)
-        results = []
-        for pos in order:
-            person = index.people[pos]
-            results.append(
-                self._result(
-                    index,
-                    intent,
-                    int(pos),
-                    person,
-                    float(fused[pos]),
-                    chunk_bm25,
-                    chunk_dense,
-                    availability,
-                    ranks,
-                )
-            )
-        return results
+        explain = _Explainer(index, intent, chunk_bm25, chunk_dense, ranks, availability)
+        return [explain.result(int(pos), float(fused[pos])) for pos in top_positive(fused, top)]
 
     def _raw(self, index: SearchIndex) -> BM25Index:
         """Keyword search on the CV text as written: the baseline the hybrid is measured against."""
@@ -246,9 +232,13 @@ class Searcher:
     def _intent_factors(index: SearchIndex, intent: QueryIntent) -> np.ndarray:
         factors = np.ones(index.size, dtype=np.float32)
         if intent.seniority:
-            table = SENIORITY_FIT[intent.seniority]
-            seniority = index.person_array("seniority", lambda p: p.seniority or "mid")
-            factors *= np.vectorize(lambda s: table.get(s, 0.8), otypes=[np.float32])(seniority)
+            fit = np.array(
+                [SENIORITY_FIT[intent.seniority][level] for level in SENIORITY_LEVELS], dtype=np.float32
+            )
+            levels = index.person_array(
+                "seniority", lambda p: SENIORITY_LEVELS.index(p.seniority or "mid"), dtype=np.int8
+            )
+            factors *= fit[levels]
         if intent.language:
             code, minimum = intent.language
             levels = index.person_array(
@@ -289,38 +279,41 @@ class Searcher:
             shares = availability_by_person(session, filters.available_from, end)
         return {index.person_pos[pid]: share for pid, share in shares.items() if pid in index.person_pos}
 
-    # -- explanation ----------------------------------------------------------------------------------
 
-    def _result(
-        self,
-        index: SearchIndex,
-        intent: QueryIntent,
-        pos: int,
-        person: PersonRecord,
-        score: float,
-        chunk_bm25: np.ndarray | None,
-        chunk_dense: np.ndarray | None,
-        availability: dict[int, float],
-        ranks: dict[str, dict[int, int]],
-    ) -> SearchResult:
-        chunk_ids = np.flatnonzero(index.chunk_person == pos)
-        wanted = set(intent.skills)
+@dataclass
+class _Explainer:
+    """Turns a ranked position into a result: the passages that matched best, as evidence sentences."""
+
+    index: SearchIndex
+    intent: QueryIntent
+    chunk_bm25: np.ndarray | None
+    chunk_dense: np.ndarray | None
+    ranks: dict[str, dict[int, int]]
+    availability: dict[int, float]
+
+    def __post_init__(self) -> None:
+        self.highlighter = _Highlighter.for_query(self.intent)
+        self.bm25_max = (
+            float(self.chunk_bm25.max()) if self.chunk_bm25 is not None and self.chunk_bm25.size else 0.0
+        )
+
+    def result(self, pos: int, score: float) -> SearchResult:
+        index, person = self.index, self.index.people[pos]
+        wanted = set(self.intent.skills)
         matched: set[str] = set()
         scored: list[tuple[float, int]] = []
-        bm25_max = float(chunk_bm25.max()) if chunk_bm25 is not None and chunk_bm25.size else 0.0
-        for cid in chunk_ids:
+        for cid in np.flatnonzero(index.chunk_person == pos):
             chunk = index.chunks[cid]
             overlap = wanted & set(chunk.skills)
             matched |= overlap
             relevance = 0.5 * len(overlap) * float(index.chunk_weight[cid])
-            if chunk_bm25 is not None and bm25_max > 0:
-                relevance += float(chunk_bm25[cid]) / bm25_max
-            if chunk_dense is not None:
-                relevance += float(chunk_dense[cid])
+            if self.chunk_bm25 is not None and self.bm25_max > 0:
+                relevance += float(self.chunk_bm25[cid]) / self.bm25_max
+            if self.chunk_dense is not None:
+                relevance += float(self.chunk_dense[cid])
             if relevance > 0:
                 scored.append((relevance, int(cid)))
         scored.sort(reverse=True)
-        evidence = [_evidence(index.chunks[cid], intent) for _, cid in scored[:3]]
         return SearchResult(
             person_id=person.id,
             name=person.name,
@@ -333,31 +326,57 @@ class Searcher:
             source=person.source,
             source_name=person.source_name,
             web_url=person.web_url,
-            evidence=evidence,
+            evidence=[_evidence(index.chunks[cid], self.highlighter) for _, cid in scored[:3]],
             matched_skills=sorted(matched),
-            availability=availability.get(pos),
-            ranks={name: r[pos] for name, r in ranks.items() if pos in r},
+            availability=self.availability.get(pos),
+            ranks={name: r[pos] for name, r in self.ranks.items() if pos in r},
         )
 
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
-def _evidence(chunk: ChunkRecord, intent: QueryIntent, max_chars: int = 280) -> Evidence:
+@dataclass(frozen=True)
+class _Highlighter:
+    """Per-query matchers for picking evidence sentences: the request's skills and its plain words."""
+
+    skills: re.Pattern[str] | None
+    words: re.Pattern[str] | None
+
+    @classmethod
+    def for_query(cls, intent: QueryIntent) -> _Highlighter:
+        skills = get_lexicon().surface_pattern(frozenset(intent.skills)) if intent.skills else None
+        words = sorted(
+            {t for t in tokenize(intent.text) if len(t) >= 3 and t.isalnum()}, key=len, reverse=True
+        )
+        pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")(?:e?s)?\b") if words else None
+        return cls(skills, pattern)
+
+    def score(self, sentence: str) -> int:
+        lowered = sentence.lower()
+        skill_hits = 0
+        if self.skills is not None:
+            spans = [m.span(1) for m in self.skills.finditer(lowered)]
+            if spans:
+                negated = negated_spans(lowered, detect_language(sentence))
+                if any(s <= start < e for start, _ in spans for s, e in negated):
+                    return 0  # "no experience with Kubernetes" is not evidence for Kubernetes
+                skill_hits = len(spans)
+        word_hits = len(self.words.findall(lowered)) if self.words is not None else 0
+        return 2 * skill_hits + word_hits
+
+
+def _evidence(chunk: ChunkRecord, highlighter: _Highlighter, max_chars: int = 280) -> Evidence:
     """The lines of a passage that speak to the request: skill mentions first, then shared words."""
-    pattern = get_lexicon().surface_pattern(frozenset(intent.skills)) if intent.skills else None
-    query_tokens = set(intent.tokens) | set(tokenize(intent.text))
     sentences = [s.strip(" -•*#") for s in _SENTENCE_SPLIT.split(chunk.text) if s.strip(" -•*#")]
-    ranked: list[tuple[float, int, str]] = []
-    lexicon = get_lexicon()
-    for i, sentence in enumerate(sentences):
-        skill_hits = len(pattern.findall(sentence.lower())) if pattern is not None else 0
-        if skill_hits and set(intent.skills) & lexicon.analyse(sentence).negated:
-            continue  # "no experience with Kubernetes" is not evidence for Kubernetes
-        hits = 2 * skill_hits + len(query_tokens.intersection(tokenize(sentence)))
-        if hits:
-            ranked.append((hits, -i, sentence))
-    ranked.sort(reverse=True)
+    ranked = sorted(
+        (
+            (hits, -i, sentence)
+            for i, sentence in enumerate(sentences)
+            if (hits := highlighter.score(sentence))
+        ),
+        reverse=True,
+    )
     picked = [s for _, _, s in ranked[:2]] or sentences[:1]
     text = " … ".join(picked)
     if len(text) > max_chars:
