@@ -24,6 +24,9 @@ SECTION_WEIGHTS = {
     "other": 0.6,
     "header": 0.6,
 }
+# Passages worth a dense vector: what someone did and can do. Languages and education are matched by the
+# structured filters and BM25; embedding them would cost a third more transformer time for no ranking gain.
+EMBEDDED_SECTIONS = frozenset({"profile", "experience", "projects", "certifications"})
 MAX_WORDS = 160
 OVERLAP_WORDS = 30
 
@@ -39,6 +42,10 @@ class ChunkDraft:
     end_year: int | None
     skills: dict[str, int]
     negated: list[str]
+
+    @property
+    def embedded(self) -> bool:
+        return self.section in EMBEDDED_SECTIONS
 
 
 def recency_weight(end_year: int | None, current_year: int) -> float:

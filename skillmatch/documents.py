@@ -122,10 +122,11 @@ def _block_lines(container) -> list[str]:  # type: ignore[no-untyped-def]
     lines: list[str] = []
     for block in container.iter_inner_content():
         if isinstance(block, Paragraph):
-            style = (block.style.name if block.style is not None else "") or ""
             text = block.text.strip()
             if text:
-                lines.append(f"## {text}" if style.startswith(("Heading", "Title")) else text)
+                # Resolving a style is slow in python-docx; headings are short, so only short lines pay.
+                heading = len(text) <= 60 and _is_heading_style(block)
+                lines.append(f"## {text}" if heading else text)
         elif isinstance(block, Table):
             for row in block.rows:
                 cells: list[str] = []
@@ -136,6 +137,11 @@ def _block_lines(container) -> list[str]:  # type: ignore[no-untyped-def]
                 if cells:
                     lines.append(" | ".join(cells))
     return lines
+
+
+def _is_heading_style(paragraph) -> bool:  # type: ignore[no-untyped-def]
+    style = paragraph.style
+    return style is not None and (style.name or "").startswith(("Heading", "Title"))
 
 
 def _read_pdf(data: bytes) -> str:

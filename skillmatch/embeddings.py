@@ -69,8 +69,8 @@ class OnnxEmbedder:
         model_path: os.PathLike[str] | str | None = None,
         tokenizer_path: os.PathLike[str] | str = TOKENIZER_FILE,
         *,
-        max_tokens: int = 256,
-        batch_size: int = 32,
+        max_tokens: int = 128,
+        batch_size: int = 16,
         threads: int | None = None,
     ):
         self.model_path = Path(model_path) if model_path else default_onnx_model_path()
@@ -113,7 +113,7 @@ class OnnxEmbedder:
 
         tokenizer = Tokenizer.from_file(str(self.tokenizer_path))
         tokenizer.enable_truncation(max_length=self.max_tokens)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        tokenizer.no_padding()  # batches are padded per length bucket in embed()
         return tokenizer
 
     @cached_property
@@ -126,18 +126,41 @@ class OnnxEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        # Similar lengths per batch: less padding to push through the network.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+        lengths = np.array([len(e.ids) for e in encodings])
+        for rows in _length_buckets(lengths, self.batch_size):
+            width = int(lengths[rows].max())
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                ids[r, : lengths[i]] = encodings[i].ids
+                mask[r, : lengths[i]] = 1
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             hidden = self._session.run(None, feed)[0]
             weights = mask[..., None].astype(np.float32)
             out[rows] = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return normalise_rows(out)
+
+
+def _length_buckets(lengths: np.ndarray, batch_size: int, slack: float = 1.25) -> list[np.ndarray]:
+    """Batches of texts of similar token length: padding a 20-token line to a 250-token profile would
+    multiply the work, and one call per text pays the call overhead every time."""
+    order = np.argsort(lengths, kind="stable")
+    buckets: list[np.ndarray] = []
+    start = 0
+    while start < len(order):
+        end = start + 1
+        while (
+            end < len(order)
+            and end - start < batch_size
+            and lengths[order[end]] <= slack * lengths[order[start]]
+        ):
+            end += 1
+        buckets.append(order[start:end])
+        start = end
+    return buckets
 
 
 class StaticEmbedder:
@@ -273,8 +296,10 @@ class EmbeddingCache:
     def __init__(self, embedder: Embedder):
         self.embedder = embedder
 
-    def vectors(self, session: Session, texts_by_hash: dict[str, str]) -> tuple[dict[str, np.ndarray], int]:
-        """Vectors for every hash; returns them and how many had to be embedded now."""
+    def vectors(
+        self, session: Session, texts_by_hash: dict[str, str]
+    ) -> tuple[dict[str, np.ndarray], set[str]]:
+        """Vectors for every hash, and the hashes that had to be embedded now."""
         found: dict[str, np.ndarray] = {}
         hashes = list(texts_by_hash)
         for start in range(0, len(hashes), self.LOOKUP_BATCH):
@@ -299,4 +324,4 @@ class EmbeddingCache:
             ]
             insert_ignoring_conflicts(session, Embedding, rows_to_insert)
             found.update(zip(missing, matrix, strict=True))
-        return found, len(missing)
+        return found, set(missing)

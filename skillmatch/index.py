@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from skillmatch.bm25 import BM25Index
-from skillmatch.chunking import recency_weight
+from skillmatch.chunking import EMBEDDED_SECTIONS, recency_weight
 from skillmatch.corpus import corpus_version
 from skillmatch.embeddings import Embedder, EmbeddingCache, bytes_to_vector, normalise_rows
 from skillmatch.models import Chunk, CvDocument, Embedding, Person
@@ -120,8 +120,9 @@ def build_index(
     # Static embeddings share a common direction that makes long, generic passages similar to everything
     # ("hubs"); centring on the corpus mean removes it.
     vectors = np.asarray(vectors, dtype=np.float32)
-    mean = vectors.mean(axis=0) if len(vectors) else np.zeros(vectors.shape[1:], dtype=np.float32)
-    dense = np.ascontiguousarray(normalise_rows(vectors - mean))
+    has_vector = np.any(vectors != 0, axis=1)  # passages deliberately not embedded are zero rows
+    mean = vectors[has_vector].mean(axis=0) if has_vector.any() else np.zeros(vectors.shape[1:], np.float32)
+    dense = np.where(has_vector[:, None], normalise_rows(vectors - mean), 0.0).astype(np.float32)
     has_skill = (evidence > 0).sum(axis=0)
     n = max(1, len(people))
     skill_idf = np.asarray(
@@ -186,7 +187,7 @@ def load_index(session: Session, embedder: Embedder, current_year: int) -> Searc
     chunks: list[ChunkRecord] = []
     index_texts: list[str] = []
     weights: list[float] = []
-    vectors: list[np.ndarray | None] = []
+    vectors: list[np.ndarray | None] = []  # None: not embedded (by design, or not yet for this embedder)
     missing: dict[str, str] = {}
     newest_doc: dict[int, tuple[object, str, str, str | None]] = {}
     for row in rows:
@@ -200,11 +201,12 @@ def load_index(session: Session, embedder: Embedder, current_year: int) -> Searc
         )
         index_texts.append(row.index_text)
         weights.append(row.weight)
-        if row.vector is None:
-            missing[row.text_hash] = row.index_text
-            vectors.append(None)
-        else:
+        if row.vector is not None:
             vectors.append(bytes_to_vector(row.vector))
+        else:
+            vectors.append(None)
+            if row.section in EMBEDDED_SECTIONS:
+                missing[row.text_hash] = row.index_text
         seen = newest_doc.get(person)
         if seen is None or row.ingested_at > seen[0]:
             newest_doc[person] = (row.ingested_at, row.source, row.display_name, row.web_url)
@@ -213,11 +215,14 @@ def load_index(session: Session, embedder: Embedder, current_year: int) -> Searc
         fresh, _ = EmbeddingCache(embedder).vectors(session, missing)
         session.commit()
         hashes = [r.text_hash for r in rows if r.person_id in pos]
-        vectors = [v if v is not None else fresh[h] for v, h in zip(vectors, hashes, strict=True)]
+        vectors = [v if v is not None else fresh.get(h) for v, h in zip(vectors, hashes, strict=True)]
     for person, (_, source, name, url) in newest_doc.items():
         people[person].source, people[person].source_name, people[person].web_url = source, name, url
-    dim = vectors[0].shape[0] if vectors else embedder.dim
-    matrix = np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
+    dim = next((v.shape[0] for v in vectors if v is not None), None) or embedder.dim
+    matrix = np.zeros((len(vectors), dim), dtype=np.float32)  # rows left at zero have no vector
+    for i, vector in enumerate(vectors):
+        if vector is not None:
+            matrix[i] = vector
     return build_index(
         people,
         chunks,

@@ -49,12 +49,14 @@ def db_downgrade(ctx: typer.Context, revision: str, database_url: DatabaseUrlOpt
 
 def _register_subcommands() -> None:
     import skillmatch.cli.ingest_remote  # noqa: F401 - registers ingest sharepoint|jira|erp
+    from skillmatch.cli.demo import demo
     from skillmatch.cli.ingest import ingest_app
     from skillmatch.cli.search import evaluate, search
 
     app.add_typer(ingest_app, name="ingest")
     app.command("search")(search)
     app.command("eval")(evaluate)
+    app.command("demo")(demo)
 
 
 _register_subcommands()

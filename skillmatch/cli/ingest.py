@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +19,7 @@ from rich.progress import (
 from rich.table import Table
 
 from skillmatch.cli.common import AppContext, DatabaseUrlOption, console, fail, open_context
+from skillmatch.ingest.cv_store import UpsertResult
 from skillmatch.ingest.report import IngestReport
 
 ingest_app = typer.Typer(help="Bring CVs, Jira issues and ERP data into the index.", no_args_is_help=True)
@@ -63,9 +66,28 @@ def ingest_cvs(
         raise typer.Exit(1)
 
 
-def ingest_cv_folder(context: AppContext, path: Path) -> IngestReport:
-    from skillmatch.ingest.cv_files import ingest_folder
+@ingest_app.command("sample")
+def ingest_sample_command(ctx: typer.Context, database_url: DatabaseUrlOption = None) -> None:
+    """The bundled fictional dataset: 36 CVs, their Jira history and MOCO allocation data."""
+    context = open_context(ctx, database_url).migrated()
+    try:
+        reports = load_sample(context)
+    finally:
+        context.close()
+    for report in reports:
+        print_report(report)
 
+
+def load_sample(context: AppContext) -> list[IngestReport]:
+    from skillmatch.ingest.sample import ingest_sample
+
+    with cv_progress() as (on_total, on_file):
+        return ingest_sample(context.sessions, context.store, on_total=on_total, on_file=on_file)
+
+
+@contextmanager
+def cv_progress() -> Iterator[tuple[Callable[[int], None], Callable[[Path, UpsertResult | None], None]]]:
+    """A bar over the files of a CV folder, naming the file being read."""
     with Progress(
         SpinnerColumn(),
         TextColumn("[bold]CVs[/]"),
@@ -77,9 +99,14 @@ def ingest_cv_folder(context: AppContext, path: Path) -> IngestReport:
         transient=False,
     ) as progress:
         task = progress.add_task("", total=None)
-        return ingest_folder(
-            path,
-            context.store,
-            on_total=lambda n: progress.update(task, total=n),
-            on_file=lambda p, _result: progress.update(task, advance=1, description=p.name),
+        yield (
+            lambda n: progress.update(task, total=n),
+            lambda p, _result: progress.update(task, advance=1, description=p.name),
         )
+
+
+def ingest_cv_folder(context: AppContext, path: Path) -> IngestReport:
+    from skillmatch.ingest.cv_files import ingest_folder
+
+    with cv_progress() as (on_total, on_file):
+        return ingest_folder(path, context.store, on_total=on_total, on_file=on_file)

@@ -85,6 +85,10 @@ def search(
     render_results(query, results)
 
 
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
 def render_results(query: str, results: list[SearchResult]) -> None:
     if not results:
         console.print(f"No one matches [bold]{query}[/] yet. Try other words, or ingest more CVs.")
@@ -99,7 +103,7 @@ def render_results(query: str, results: list[SearchResult]) -> None:
         who = f"[bold]{r.name}[/]\n{r.title or ''}\n{r.location or ''}"
         if r.availability is not None:
             who += f"\n{r.availability:.0%} free"
-        evidence = "\n".join(f"• {e.text}" for e in r.evidence[:2])
+        evidence = "\n".join(f"• {shorten(e.text, 160)}" for e in r.evidence[:2])
         if r.matched_skills:
             evidence = f"[dim]skills: {', '.join(r.matched_skills)}[/]\n{evidence}"
         table.add_row(str(i), who, f"{r.score:.3f}", evidence, r.source_name or "")

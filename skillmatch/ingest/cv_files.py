@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from skillmatch.documents import is_supported
-from skillmatch.ingest.cv_store import CvStore, UpsertResult, content_hash
+from skillmatch.ingest.cv_store import CvStore, DocumentInput, UpsertResult, content_hash
 from skillmatch.ingest.report import IngestReport
 
 # Editor lock files and OS litter are not CVs and not worth a warning.
@@ -50,36 +50,35 @@ def ingest_folder(
     prefix = str(root) if root.is_file() else str(root) + "/"
     known = store.fingerprints(prefix)
     seen: set[str] = set()
-    for path in files:
-        source = str(path)
-        seen.add(source)
-        result: UpsertResult | None = None
-        if not is_supported(path.name):
-            report.problem(source, f"unsupported file type {path.suffix or '(none)'}; skipped")
-        else:
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                report.problem(source, f"cannot read the file: {exc.strerror or exc}")
+
+    def changed_documents() -> Iterator[DocumentInput]:
+        for path in files:
+            source = str(path)
+            seen.add(source)
+            if not is_supported(path.name):
+                report.problem(source, f"unsupported file type {path.suffix or '(none)'}; skipped")
             else:
-                if known.get(source) == content_hash(data):
-                    result = UpsertResult(source, "unchanged")
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:
+                    report.problem(source, f"cannot read the file: {exc.strerror or exc}")
                 else:
-                    modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-                    result = store.upsert(
-                        source=source,
-                        source_kind="file",
-                        display_name=path.name,
-                        data=data,
-                        modified_at=modified,
-                    )
-                if result.outcome == "failed":
-                    report.problem(source, result.reason or "unknown error")
-                else:
-                    report.count(result.outcome)
-                    report.count("embedded", result.embedded)
+                    if known.get(source) != content_hash(data):
+                        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+                        yield DocumentInput(source, "file", path.name, data, modified)
+                        continue
+                    report.count("unchanged")
+            if on_file:
+                on_file(path, None)
+
+    for result in store.upsert_many(changed_documents()):
+        if result.outcome == "failed":
+            report.problem(result.source, result.reason or "unknown error")
+        else:
+            report.count(result.outcome)
+            report.count("embedded", result.embedded)
         if on_file:
-            on_file(path, result)
+            on_file(Path(result.source), result)
     for source in sorted(set(known) - seen):
         if store.remove(source):
             report.count("removed")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePath
@@ -17,10 +18,10 @@ from typing import Literal
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from skillmatch.chunking import chunk_cv
+from skillmatch.chunking import ChunkDraft, chunk_cv
 from skillmatch.config import Settings
 from skillmatch.corpus import bump_corpus_version
-from skillmatch.cvparse import parse_cv
+from skillmatch.cvparse import ParsedCv, parse_cv
 from skillmatch.documents import UnreadableDocument, read_document
 from skillmatch.embeddings import Embedder, EmbeddingCache
 from skillmatch.models import Chunk, CvDocument, Person
@@ -37,6 +38,39 @@ class UpsertResult:
     person_name: str | None = None
     chunks: int = 0
     embedded: int = 0  # chunk texts that needed a new embedding
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    source: str
+    source_kind: str
+    display_name: str
+    data: bytes
+    modified_at: datetime | None = None
+    web_url: str | None = None
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    """Parsed and chunked, not yet stored."""
+
+    item: DocumentInput
+    digest: str
+    text: str
+    media_type: str
+    cv: ParsedCv
+    drafts: list[ChunkDraft]
+
+
+def _chunked(items: Iterable[DocumentInput], size: int) -> Iterator[list[DocumentInput]]:
+    group: list[DocumentInput] = []
+    for item in items:
+        group.append(item)
+        if len(group) >= size:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 def content_hash(data: bytes) -> str:
@@ -86,23 +120,56 @@ class CvStore:
         modified_at: datetime | None = None,
         web_url: str | None = None,
     ) -> UpsertResult:
-        digest = content_hash(data)
-        with self.sessions() as session:
-            existing = session.scalar(select(CvDocument).where(CvDocument.source == source))
-            if existing is not None and existing.content_hash == digest:
-                return UpsertResult(source, "unchanged")
-            try:
-                extracted = read_document(display_name, data, self.settings.cv_max_bytes)
-            except UnreadableDocument as exc:
-                reason = str(exc)
-                if existing is not None:
-                    reason += " (the previously indexed version is kept)"
-                return UpsertResult(source, "failed", reason=reason)
+        item = DocumentInput(source, source_kind, display_name, data, modified_at, web_url)
+        return next(iter(self.upsert_many([item])))
 
-            today = self.today or date.today()
-            cv = parse_cv(extracted.text, fallback_name=name_from_file(display_name), today=today)
-            drafts = chunk_cv(cv, today.year)
-            person = self._person_for(session, cv.name or display_name, cv.email)
+    def upsert_many(self, items: Iterable[DocumentInput], batch: int = 16) -> Iterator[UpsertResult]:
+        """Documents in groups: parse a group, embed all its new passages in one call (passages of similar
+        length batch together across documents), then store each document in its own transaction."""
+        for group in _chunked(items, batch):
+            yield from self._embed_and_store(self._prepare_group(group))
+
+    def _prepare_group(self, items: list[DocumentInput]) -> list[PreparedDocument | UpsertResult]:
+        return [self._prepare(item) for item in items]
+
+    def _embed_and_store(self, prepared: list[PreparedDocument | UpsertResult]) -> Iterator[UpsertResult]:
+        texts = {
+            d.text_hash: d.index_text
+            for p in prepared
+            if isinstance(p, PreparedDocument)
+            for d in p.drafts
+            if d.embedded
+        }
+        embedded: set[str] = set()
+        if texts:
+            with self.sessions() as session:
+                _, embedded = self.cache.vectors(session, texts)
+                session.commit()
+        for p in prepared:
+            yield p if isinstance(p, UpsertResult) else self._store(p, embedded)
+
+    def _prepare(self, item: DocumentInput) -> PreparedDocument | UpsertResult:
+        digest = content_hash(item.data)
+        with self.sessions() as session:
+            existing = session.scalar(select(CvDocument.content_hash).where(CvDocument.source == item.source))
+        if existing == digest:
+            return UpsertResult(item.source, "unchanged")
+        try:
+            extracted = read_document(item.display_name, item.data, self.settings.cv_max_bytes)
+        except UnreadableDocument as exc:
+            reason = str(exc) + (" (the previously indexed version is kept)" if existing else "")
+            return UpsertResult(item.source, "failed", reason=reason)
+        today = self.today or date.today()
+        cv = parse_cv(extracted.text, fallback_name=name_from_file(item.display_name), today=today)
+        return PreparedDocument(
+            item, digest, extracted.text, extracted.media_type, cv, chunk_cv(cv, today.year)
+        )
+
+    def _store(self, prepared: PreparedDocument, embedded: set[str]) -> UpsertResult:
+        item, cv, drafts = prepared.item, prepared.cv, prepared.drafts
+        with self.sessions() as session:
+            existing = session.scalar(select(CvDocument).where(CvDocument.source == item.source))
+            person = find_or_create_person(session, name=cv.name or item.display_name, email=cv.email)
             person.location = cv.location or person.location
             person.title = cv.title or person.title
             person.seniority = cv.seniority or person.seniority
@@ -110,24 +177,22 @@ class CvStore:
             if cv.languages:
                 person.languages = cv.languages
 
-            document = existing or CvDocument(source=source, source_kind=source_kind)
+            document = existing or CvDocument(source=item.source, source_kind=item.source_kind)
             document.person = person
-            document.display_name = display_name
-            document.web_url = web_url
-            document.media_type = extracted.media_type
-            document.size_bytes = len(data)
-            document.content_hash = digest
-            document.extracted_text = extracted.text
+            document.display_name = item.display_name
+            document.web_url = item.web_url
+            document.media_type = prepared.media_type
+            document.size_bytes = len(item.data)
+            document.content_hash = prepared.digest
+            document.extracted_text = prepared.text
             document.parsed = cv.to_json()
             document.language = cv.language
-            document.modified_at = modified_at
+            document.modified_at = item.modified_at
             if existing is None:
                 session.add(document)
             else:
                 session.execute(delete(Chunk).where(Chunk.document_id == existing.id))
             session.flush()
-
-            _, embedded = self.cache.vectors(session, {d.text_hash: d.index_text for d in drafts})
             session.add_all(
                 Chunk(
                     document_id=document.id,
@@ -147,11 +212,11 @@ class CvStore:
             bump_corpus_version(session)
             session.commit()
             return UpsertResult(
-                source,
+                item.source,
                 "updated" if existing is not None else "added",
                 person_name=person.name,
                 chunks=len(drafts),
-                embedded=embedded,
+                embedded=len({d.text_hash for d in drafts if d.text_hash in embedded}),
             )
 
     def remove(self, source: str) -> bool:
@@ -167,10 +232,6 @@ class CvStore:
             bump_corpus_version(session)
             session.commit()
             return True
-
-    @staticmethod
-    def _person_for(session: Session, name: str, email: str | None) -> Person:
-        return find_or_create_person(session, name=name, email=email)
 
 
 def _is_orphan(session: Session, person: Person) -> bool:

@@ -149,17 +149,27 @@ class Lexicon:
         skills: dict[str, int] = {}
         negated: set[str] = set()
         pieces: list[str] = []
+        translated: list[str] = []  # segments the glossary changed: they may now name a skill
+
+        def translate(segment: str) -> str:
+            out = self._translate_segment(segment)
+            if out != segment:
+                translated.append(out)
+            return out
+
         cursor = 0
         # Mentions of one term that names several skills (GKE -> kubernetes, gcp) share a span.
         for (start, end), group in itertools.groupby(self.find_skills(text), key=lambda m: (m.start, m.end)):
             names = [m.skill for m in group]
             if start < cursor:
                 continue
-            pieces.append(self._translate_segment(lowered[cursor:start]))
+            pieces.append(translate(lowered[cursor:start]))
             if any(s <= start < e for s, e in negated_ranges):
                 negated.update(names)
                 pieces.append(" ")
             else:
+                for name in names:
+                    skills[name] = skills.get(name, 0) + 1
                 if self.terms.get(lowered[start:end], ((), False))[1]:
                     # A description stays (real evidence for the dense side); the skill names are added.
                     named = " ".join(self.emit[n] for n in names)
@@ -167,12 +177,11 @@ class Lexicon:
                 else:
                     pieces.append(" ".join(self.emit[n] for n in names))
             cursor = end
-        pieces.append(self._translate_segment(lowered[cursor:]))
+        pieces.append(translate(lowered[cursor:]))
         index_text = re.sub(r"[ \t]+", " ", "".join(pieces)).strip()
-        # Counted on the normalised text so translated German words (Datenbanken -> databases) count too;
-        # phrase matches are skipped because the skill names were appended right after them.
-        for mention in self.find_skills(index_text):
-            if not mention.via_phrase:
+        # Translated German words can name skills the original did not (Javaentwickler -> java developer).
+        if translated:
+            for mention in self.find_skills("\n".join(translated)):
                 skills[mention.skill] = skills.get(mention.skill, 0) + 1
         negated -= skills.keys()  # absent in one sentence, present in another: it counts as present
         return Analysis(index_text=index_text, skills=skills, negated=negated, language=language)

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from skillmatch.chunking import EMBEDDED_SECTIONS
 from skillmatch.ingest.cv_files import ingest_folder
 from skillmatch.ingest.cv_store import CvStore
 from skillmatch.models import Chunk, CvDocument, Embedding, Person
@@ -141,5 +142,6 @@ def test_embeddings_are_cached_by_content_hash(tmp_path: Path, store: CvStore) -
     )
     ingest_folder(folder, store)
     with store.sessions() as session:
-        distinct = session.scalar(select(func.count(func.distinct(Chunk.text_hash))))
+        embedded_sections = Chunk.section.in_(EMBEDDED_SECTIONS)
+        distinct = session.scalar(select(func.count(func.distinct(Chunk.text_hash))).where(embedded_sections))
         assert count(session, Embedding) == distinct

@@ -1,0 +1,48 @@
+"""`skillmatch demo`: the bundled dataset into the configured database, then a few searches to show."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.panel import Panel
+
+from skillmatch.cli.common import DatabaseUrlOption, console, open_context
+from skillmatch.cli.ingest import load_sample, print_report
+from skillmatch.cli.search import render_results
+from skillmatch.search import SearchFilters
+
+EXAMPLES: list[tuple[str, SearchFilters]] = [
+    ("Who could lead a Kubernetes migration for a bank?", SearchFilters()),
+    ("Wir suchen eine erfahrene Scrum Masterin für ein Versicherungsprojekt", SearchFilters()),
+    (
+        "Python developer for a data project",
+        SearchFilters(available_from=date(2027, 1, 4), available_to=date(2027, 1, 29), min_availability=0.5),
+    ),
+]
+
+
+def demo(ctx: typer.Context, database_url: DatabaseUrlOption = None) -> None:
+    """Load the fictional sample data (CVs, Jira, MOCO) and run example searches on it."""
+    context = open_context(ctx, database_url).migrated()
+    try:
+        console.print(Panel.fit("SkillMatch demo: loading the bundled fictional consultancy", style="bold"))
+        for report in load_sample(context):
+            print_report(report)
+        for query, filters in EXAMPLES:
+            results = context.searcher.search(query, top=3, filters=filters)
+            if filters.wants_availability:
+                query += f"  [available {filters.available_from} to {filters.available_to}]"
+            render_results(query, results)
+    finally:
+        context.close()
+    console.print(
+        Panel.fit(
+            f"Database: {context.settings.database_url}\n"
+            'Try your own:  .venv/bin/skillmatch search "React developer for an insurer" '
+            f"--database-url {context.settings.database_url}\n"
+            "Quality:      .venv/bin/skillmatch eval skillmatch/sample/gold.json "
+            f"--database-url {context.settings.database_url}",
+            title="next",
+        )
+    )
