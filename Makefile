@@ -38,10 +38,10 @@ format:
 	$(BIN)/ruff check --fix .
 
 bench: install
-	$(BIN)/python bench/search_latency.py
-	$(BIN)/python bench/dense_topk.py
-	$(BIN)/python bench/ingest_throughput.py
-	$(BIN)/python bench/search_quality.py
+	$(BIN)/python -m bench.search_quality
+	$(BIN)/python -m bench.search_latency
+	$(BIN)/python -m bench.dense_topk
+	$(BIN)/python -m bench.ingest_throughput
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .ruff_cache
