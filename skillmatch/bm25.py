@@ -9,6 +9,11 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 
+def bm25_idf(n_docs: int, df: int) -> float:
+    """Okapi BM25's idf, floored at log(1 + ...) so very common terms still count a little."""
+    return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+
+
 class BM25Index:
     def __init__(self, documents: Sequence[Sequence[str]], *, k1: float = 1.2, b: float = 0.75):
         self.k1, self.b = k1, b
@@ -28,8 +33,7 @@ class BM25Index:
         for term, ids in doc_ids.items():
             ids_arr = np.asarray(ids, dtype=np.int32)
             tf = np.asarray(freqs[term], dtype=np.float32)
-            df = len(ids)
-            idf = math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
+            idf = bm25_idf(self.n_docs, len(ids))
             weights = idf * tf * (k1 + 1.0) / (tf + norm[ids_arr])
             self.postings[term] = (ids_arr, weights.astype(np.float32))
 
@@ -44,5 +48,4 @@ class BM25Index:
 
     def idf(self, term: str) -> float:
         posting = self.postings.get(term)
-        df = 0 if posting is None else len(posting[0])
-        return math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
+        return bm25_idf(self.n_docs, 0 if posting is None else len(posting[0]))

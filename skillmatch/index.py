@@ -11,7 +11,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from skillmatch.bm25 import BM25Index
+from skillmatch.bm25 import BM25Index, bm25_idf
 from skillmatch.chunking import EMBEDDED_SECTIONS, recency_weight
 from skillmatch.corpus import corpus_version
 from skillmatch.embeddings import Embedder, EmbeddingCache, bytes_to_vector, normalise_rows
@@ -125,9 +125,7 @@ def build_index(
     dense = np.where(has_vector[:, None], normalise_rows(vectors - mean), 0.0).astype(np.float32)
     has_skill = (evidence > 0).sum(axis=0)
     n = max(1, len(people))
-    skill_idf = np.asarray(
-        [math.log(1.0 + (n - df + 0.5) / (df + 0.5)) for df in has_skill], dtype=np.float32
-    )
+    skill_idf = np.asarray([bm25_idf(n, int(df)) for df in has_skill], dtype=np.float32)
     return SearchIndex(
         version=version,
         embedder_name=embedder_name,

@@ -83,6 +83,8 @@ def search(
         print(json.dumps(results_to_json(results), ensure_ascii=False, indent=2))
         return
     render_results(query, results)
+    if not results and filters.wants_availability:
+        console.print("Availability comes from MOCO: run `skillmatch ingest erp` if you have not yet.")
 
 
 def shorten(text: str, limit: int) -> str:
