@@ -1,0 +1,1 @@
+"""The conversation layer: one turn = history -> LLM/tool loop -> reply, traced and accounted for."""

@@ -1,0 +1,67 @@
+"""Settings of the conversation layer, on top of the domain's (one object, built at start-up)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+
+from skillmatch.config import Settings
+
+# USD per 1M tokens (input, output). Override with SKILLMATCH_LLM_PRICES='{"model": [in, out], ...}'.
+DEFAULT_PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-5-mini": (0.25, 2.00),
+}
+
+
+class AssistantSettings(Settings):
+    # LLM providers, tried in this order; only configured ones take part.
+    llm_providers: str = Field(default="openai,azure,vllm", alias="SKILLMATCH_LLM_PROVIDERS")
+    openai_model: str = Field(default="gpt-4o-mini", alias="SKILLMATCH_OPENAI_MODEL")
+    openai_timeout: float = Field(default=30.0, alias="SKILLMATCH_OPENAI_TIMEOUT")
+    azure_openai_deployment: str | None = Field(default=None, alias="AZURE_OPENAI_DEPLOYMENT")
+    azure_timeout: float = Field(default=30.0, alias="SKILLMATCH_AZURE_TIMEOUT")
+    vllm_base_url: str | None = Field(default=None, alias="VLLM_BASE_URL")
+    vllm_model: str | None = Field(default=None, alias="VLLM_MODEL")
+    vllm_api_key: SecretStr = Field(default=SecretStr("EMPTY"), alias="VLLM_API_KEY")
+    vllm_timeout: float = Field(default=60.0, alias="SKILLMATCH_VLLM_TIMEOUT")
+    llm_retries: int = Field(default=1, alias="SKILLMATCH_LLM_RETRIES")  # per provider, before failover
+    llm_cooldown_seconds: float = Field(default=60.0, alias="SKILLMATCH_LLM_COOLDOWN")
+    llm_temperature: float = Field(default=0.2, alias="SKILLMATCH_LLM_TEMPERATURE")
+    llm_max_tokens: int = Field(default=1200, alias="SKILLMATCH_LLM_MAX_TOKENS")
+    llm_prices: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: dict(DEFAULT_PRICES), alias="SKILLMATCH_LLM_PRICES"
+    )
+
+    # Langfuse: tracing is on only when both keys are set.
+    langfuse_public_key: str | None = Field(default=None, alias="LANGFUSE_PUBLIC_KEY")
+    langfuse_secret_key: SecretStr | None = Field(default=None, alias="LANGFUSE_SECRET_KEY")
+    langfuse_base_url: str = Field(default="https://cloud.langfuse.com", alias="LANGFUSE_BASE_URL")
+    langfuse_prompt_name: str = Field(default="skillmatch-system", alias="SKILLMATCH_PROMPT_NAME")
+    langfuse_prompt_label: str = Field(default="production", alias="SKILLMATCH_PROMPT_LABEL")
+
+    # Conversation limits.
+    history_token_budget: int = Field(default=6000, alias="SKILLMATCH_HISTORY_TOKENS")
+    max_tool_steps: int = Field(default=6, alias="SKILLMATCH_MAX_TOOL_STEPS")
+    max_message_chars: int = Field(default=4000, alias="SKILLMATCH_MAX_MESSAGE_CHARS")
+
+    @field_validator("llm_prices", mode="before")
+    @classmethod
+    def _parse_prices(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parsed = json.loads(value)
+            return {**DEFAULT_PRICES, **{k: tuple(v) for k, v in parsed.items()}}
+        return value
+
+    @property
+    def tracing_enabled(self) -> bool:
+        return bool(self.langfuse_public_key and self.langfuse_secret_key)
+
+    @property
+    def provider_order(self) -> list[str]:
+        return [p.strip().lower() for p in self.llm_providers.split(",") if p.strip()]
