@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from skillmatch.cli import app
+from assistant.cli import app
 from tests.search.conftest import CVS
 
 runner = CliRunner()

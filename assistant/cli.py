@@ -1,0 +1,206 @@
+"""The `skillmatch` command: the domain commands plus the assistant's (`chat`, `audit`)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from typing import Annotated
+
+import typer
+from rich.markdown import Markdown
+from rich.table import Table
+
+from assistant.config import AssistantSettings
+from skillmatch.cli import app
+from skillmatch.cli.common import DatabaseUrlOption, console, fail
+
+
+def assistant_settings(ctx: typer.Context, database_url: str | None) -> AssistantSettings:
+    settings = AssistantSettings()
+    url = database_url or ctx.find_root().params.get("database_url")
+    return settings.model_copy(update={"database_url": url}) if url else settings
+
+
+@app.command("chat")
+def chat(
+    ctx: typer.Context,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Resume a conversation by its key.")
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Talk to the assistant in the terminal. Resumable: the session key is printed at the start."""
+    from assistant.runtime import build_runtime
+    from assistant.sessions import thread_key_console
+
+    settings = assistant_settings(ctx, database_url)
+    runtime = build_runtime(settings)
+    key = session or thread_key_console()
+    providers = (
+        ", ".join(f"{p.name} ({p.model})" for p in runtime.llm.providers) or "none: search-only answers"
+    )
+    console.print(
+        f"[bold]SkillMatch chat[/]  session [cyan]{key}[/]  (resume with --session {key})\n"
+        f"LLM: {providers}  ·  tracing: {'Langfuse' if runtime.telemetry.enabled else 'local ledger only'}\n"
+        "Ask who could do a piece of work; refine in follow-ups. /new starts over, /quit ends."
+    )
+    try:
+        asyncio.run(_chat_loop(runtime, key))
+    finally:
+        runtime.close()
+
+
+async def _chat_loop(runtime, key: str) -> None:  # type: ignore[no-untyped-def]
+    from assistant.engine import TurnRequest
+
+    interactive = sys.stdin.isatty()
+    while True:
+        try:
+            line = await asyncio.to_thread(_read_line, interactive)
+        except (EOFError, KeyboardInterrupt):
+            break
+        if line is None:
+            break
+        text = line.strip()
+        if text in ("/quit", "/exit"):
+            break
+        if text == "/new":
+            from assistant.sessions import thread_key_console
+
+            key = thread_key_console()
+            console.print(f"new session [cyan]{key}[/]")
+            continue
+        if not text:
+            continue
+        streamed = False
+
+        async def on_status(status: str) -> None:
+            console.print(f"[dim]{status}[/]")
+
+        async def on_delta(delta: str) -> None:
+            nonlocal streamed
+            streamed = True
+            console.print(delta, end="", markup=False, highlight=False)
+
+        reply = await runtime.engine.handle(
+            TurnRequest(
+                thread_key=key, platform="console", message_id=uuid.uuid4().hex, text=text, user_id="console"
+            ),
+            on_status=on_status,
+            on_delta=on_delta,
+        )
+        if streamed:
+            console.print()
+        else:
+            console.print(Markdown(reply.text))
+        if reply.candidates:
+            console.print(_candidates_table(reply.candidates))
+
+
+def _read_line(interactive: bool) -> str | None:
+    if interactive:
+        return console.input("[bold green]you>[/] ")
+    line = sys.stdin.readline()
+    return line if line else None
+
+
+def _candidates_table(candidates: list[dict]) -> Table:  # type: ignore[type-arg]
+    table = Table(show_header=True, header_style="bold", box=None)
+    for column in ("#", "name", "role", "location", "free", "source"):
+        table.add_column(column)
+    for i, c in enumerate(candidates[:8], 1):
+        free = c.get("availability")
+        table.add_row(
+            str(i),
+            str(c.get("name", "")),
+            str(c.get("title") or ""),
+            str(c.get("location") or ""),
+            f"{free:.0%}" if isinstance(free, int | float) else "",
+            str(c.get("source") or ""),
+        )
+    return table
+
+
+@app.command("audit")
+def audit(
+    ctx: typer.Context,
+    session: Annotated[str | None, typer.Option("--session", help="Only this session (thread key).")] = None,
+    since: Annotated[str, typer.Option("--since", help="Window: 30m, 24h, 7d, or an ISO timestamp.")] = "24h",
+    source: Annotated[
+        str, typer.Option("--source", help="ledger (local) or langfuse (read back via API).")
+    ] = "ledger",
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """LLM calls per trace: duplicates, tokens, cost and latency, then the costliest sessions.
+
+    Exits 1 when duplicates are found, so CI can fail on them.
+    """
+    from assistant.audit import audit_calls, ledger_calls, parse_since
+
+    settings = assistant_settings(ctx, database_url)
+    try:
+        start = parse_since(since)
+    except ValueError as exc:
+        raise fail(f"--since {since!r}: use 30m, 24h, 7d or an ISO timestamp") from exc
+    if source == "ledger":
+        from skillmatch.db import create_db_engine, is_schema_current, session_factory, upgrade
+
+        db = create_db_engine(settings.database_url)
+        try:
+            if not is_schema_current(db):
+                upgrade(db)
+            calls = ledger_calls(session_factory(db), since=start, session_id=session)
+        finally:
+            db.dispose()
+    elif source == "langfuse":
+        from assistant.audit_langfuse import langfuse_calls
+
+        if not settings.tracing_enabled:
+            raise fail("--source langfuse needs LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY")
+        try:
+            calls = langfuse_calls(settings, since=start, session_id=session)
+        except Exception as exc:  # the API is unreachable or refuses: say so, do not crash
+            raise fail(f"cannot read from Langfuse: {type(exc).__name__}: {exc}") from exc
+    else:
+        raise fail(f"unknown --source {source!r}: use ledger or langfuse")
+    report = audit_calls(calls)
+    _print_audit(report, source, since)
+    if report.duplicates:
+        console.print(f"[bold red]{report.duplicates} duplicate LLM call(s) found[/]")
+        raise typer.Exit(1)
+
+
+def _print_audit(report, source: str, since: str) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title=f"LLM calls per trace ({source}, last {since})", header_style="bold")
+    for column in (
+        "trace",
+        "session",
+        "calls",
+        "duplicates",
+        "tokens in",
+        "tokens out",
+        "cost $",
+        "latency ms",
+    ):
+        table.add_column(column, justify="right" if column not in ("trace", "session") else "left")
+    for t in report.traces:
+        table.add_row(
+            t.trace_id[:16],
+            (t.session_id or "")[:40],
+            str(t.calls),
+            f"[red]{t.duplicates}[/]" if t.duplicates else "0",
+            str(t.tokens_in),
+            str(t.tokens_out),
+            f"{t.cost_usd:.5f}",
+            f"{t.latency_ms:.0f}",
+        )
+    console.print(table)
+    costly = Table(title="costliest sessions", header_style="bold")
+    for column in ("session", "calls", "cost $"):
+        costly.add_column(column)
+    for session_id, cost, calls in report.costliest_sessions():
+        costly.add_row(session_id, str(calls), f"{cost:.5f}")
+    console.print(costly)
+    if not report.traces:
+        console.print("No LLM calls in this window.")

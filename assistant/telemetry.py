@@ -1,0 +1,237 @@
+"""Langfuse tracing (when configured) and the local call ledger (always).
+
+A turn is one trace named `assistant.turn`, inside `propagate_attributes(session_id=<thread key>)`, with a
+trace id derived from the platform message id, so a feedback click can be scored later without a lookup.
+Tools are observations of type tool; the langfuse.openai wrapper nests each LLM call as a generation.
+Export happens on the SDK's background thread: an unreachable, failing or slow Langfuse never delays or
+fails a turn. Without keys, tracing is switched off once for the process (no per-call warnings) and the
+ledger still records every call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from langfuse import Langfuse, observe, propagate_attributes
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.config import AssistantSettings
+from assistant.masking import langfuse_mask, mask
+from skillmatch.models import LlmCall
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def trace_id_for(platform: str, message_id: str) -> str:
+    """Deterministic: the same platform message always maps to the same trace."""
+    return Langfuse.create_trace_id(seed=f"{platform}:{message_id}")
+
+
+def request_hash(payload: dict[str, Any]) -> str:
+    """Identity of an LLM request (messages, tools, parameters): equal hashes are duplicate calls."""
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+
+
+def estimate_cost(
+    prices: dict[str, tuple[float, float]], model: str | None, tokens_in: int, tokens_out: int
+) -> float | None:
+    """USD from the configured price table; dated model names (gpt-4o-mini-2024-07-18) match their base."""
+    if not model:
+        return None
+    price = prices.get(model) or next((p for name, p in prices.items() if model.startswith(name + "-")), None)
+    if price is None:
+        return None
+    return round((tokens_in * price[0] + tokens_out * price[1]) / 1_000_000, 8)
+
+
+@dataclass
+class TurnTrace:
+    trace_id: str
+    session_id: str
+    failed: bool = False
+    output: Any = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    trace_id: str | None
+    session_id: str | None
+    provider: str | None
+    model: str | None
+    prompt_hash: str
+    tokens_in: int | None
+    tokens_out: int | None
+    latency_ms: float | None
+    attempts: int = 1
+    duplicate: bool = False
+    status: str = "ok"
+    error: str | None = None
+
+
+class Telemetry:
+    def __init__(self, settings: AssistantSettings, sessions: sessionmaker[Session]):
+        self.settings = settings
+        self.sessions = sessions
+        self.client: Langfuse | None = None
+        if settings.tracing_enabled:
+            assert settings.langfuse_public_key and settings.langfuse_secret_key
+            self.client = Langfuse(
+                public_key=settings.langfuse_public_key,
+                secret_key=settings.langfuse_secret_key.get_secret_value(),
+                base_url=settings.langfuse_base_url,
+                mask=langfuse_mask,
+            )
+        else:
+            # Process-wide: the openai wrapper would otherwise build an unconfigured client that warns
+            # on every call.
+            os.environ["LANGFUSE_TRACING_ENABLED"] = "false"
+
+    @property
+    def enabled(self) -> bool:
+        return self.client is not None
+
+    @property
+    def public_key(self) -> str | None:
+        return self.settings.langfuse_public_key if self.client is not None else None
+
+    # -- traces -------------------------------------------------------------------------------------
+
+    async def run_turn(
+        self,
+        *,
+        trace: TurnTrace,
+        user_id: str | None,
+        input: Any,
+        run: Callable[[TurnTrace], Awaitable[T]],
+        tags: list[str] | None = None,
+    ) -> T:
+        """Run a turn inside its trace; `run` may set trace.output / trace.failed / trace.metadata."""
+        if self.client is None:
+            return await run(trace)
+        client = self.client
+
+        @observe(name="assistant.turn", capture_input=False, capture_output=False)
+        async def traced() -> T:
+            client.update_current_span(input=input)
+            try:
+                return await run(trace)
+            finally:
+                client.update_current_span(
+                    output=trace.output,
+                    metadata=trace.metadata or None,
+                    level="ERROR" if trace.failed else None,
+                    status_message=trace.metadata.get("error") if trace.failed else None,
+                )
+
+        with propagate_attributes(
+            session_id=trace.session_id, user_id=user_id, trace_name="assistant.turn", tags=tags
+        ):
+            return await traced(langfuse_trace_id=trace.trace_id, langfuse_public_key=self.public_key)  # type: ignore[call-arg]
+
+    @contextmanager
+    def tool_span(self, name: str, arguments: Any) -> Iterator[Callable[..., None]]:
+        """An observation of type tool; yields `update(output=..., metadata=..., error=...)`."""
+        if self.client is None:
+            yield lambda **_: None
+            return
+        with self.client.start_as_current_observation(name=name, as_type="tool", input=arguments) as span:
+
+            def update(
+                *, output: Any = None, metadata: dict[str, Any] | None = None, error: str | None = None
+            ) -> None:
+                span.update(
+                    output=output,
+                    metadata=metadata,
+                    level="ERROR" if error else None,
+                    status_message=error,
+                )
+
+            yield update
+
+    def event(self, name: str, metadata: dict[str, Any], *, level: str | None = None) -> None:
+        if self.client is not None:
+            self.client.create_event(name=name, metadata=metadata, level=level)  # type: ignore[arg-type]
+
+    def score(
+        self,
+        *,
+        trace_id: str,
+        name: str,
+        value: float,
+        comment: str | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        if self.client is not None:
+            self.client.create_score(
+                trace_id=trace_id,
+                name=name,
+                value=value,
+                comment=mask(comment) if comment else None,
+                data_type="NUMERIC",
+            )
+
+    # -- the ledger ---------------------------------------------------------------------------------
+
+    def record_call(self, record: CallRecord) -> None:
+        """One ledger row per LLM call (synchronous: call it through asyncio.to_thread from async code)."""
+        cost = estimate_cost(
+            self.settings.llm_prices, record.model, record.tokens_in or 0, record.tokens_out or 0
+        )
+        with self.sessions() as session:
+            session.add(
+                LlmCall(
+                    trace_id=record.trace_id,
+                    session_id=record.session_id,
+                    provider=record.provider,
+                    model=record.model,
+                    prompt_hash=record.prompt_hash,
+                    tokens_in=record.tokens_in,
+                    tokens_out=record.tokens_out,
+                    latency_ms=record.latency_ms,
+                    cost_usd=None if record.duplicate else cost,
+                    attempts=record.attempts,
+                    duplicate=record.duplicate,
+                    status=record.status,
+                    error=mask(record.error) if record.error else None,
+                )
+            )
+            session.commit()
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.flush()
+            except Exception:  # an outage at exit must not turn a good run into a crash
+                log.warning("langfuse: flush failed", exc_info=True)
+
+    def shutdown(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.shutdown()
+            except Exception:
+                log.warning("langfuse: shutdown failed", exc_info=True)
+
+
+@asynccontextmanager
+async def telemetry_session(
+    settings: AssistantSettings, sessions: sessionmaker[Session]
+) -> AsyncIterator[Telemetry]:
+    """For short-lived commands: flushed before exit, whatever happens."""
+    telemetry = Telemetry(settings, sessions)
+    try:
+        yield telemetry
+    finally:
+        telemetry.shutdown()
