@@ -1,0 +1,337 @@
+"""Conversations per thread key, their messages, the token-budgeted history and event dedupe.
+
+Message status: a user message waiting for its turn is "pending" (its id is the arrival order); the
+thread's drain moves it to "processing", then "ok" or "failed". A "processing" message found by the next
+holder of the thread lock belongs to a dead worker: it becomes "retry", is run once more as "retrying",
+and fails if that attempt dies too (a message that crashes its worker must not block the thread forever).
+
+Timeline: `created_at` of a settled message is its place in the conversation, stamped when it is written
+and, for a queued user message, again when its turn starts, so a question that arrived while the previous
+answer was being written still comes after that answer. Stamps are strictly increasing per conversation
+(writes of a thread are serialised), so clock skew between replicas cannot reorder a conversation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.sessions.window import fit, message_tokens
+from skillmatch.db import session_scope
+from skillmatch.models import Conversation, Message, ProcessedEvent, utcnow
+
+PENDING, PROCESSING, OK, FAILED = "pending", "processing", "ok", "failed"
+RETRY, RETRYING = "retry", "retrying"  # the second (and last) attempt after a worker died
+QUEUED = (PENDING, RETRY)  # waiting for their turn: not part of the conversation yet
+RUNNING = (PROCESSING, RETRYING)
+HIDDEN = (*QUEUED, FAILED)  # never shown to the model
+TITLE_CHARS = 100
+TICK = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class ConversationRef:
+    id: int
+    thread_key: str
+    platform: str
+    user_id: str | None
+    state: dict[str, Any] = field(default_factory=dict)
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    conversation_id: int
+    role: str
+    content: str | None
+    status: str
+    trace_id: str | None
+    platform_message_id: str | None
+
+
+def _ref(row: Conversation) -> ConversationRef:
+    state = dict(row.state or {})
+    return ConversationRef(row.id, row.thread_key, row.platform, row.user_id, state, row.title)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+
+
+def _chat(
+    role: str,
+    content: str | None,
+    tool_calls: list[Any] | None = None,
+    tool_call_id: str | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """A stored message as the chat API takes it (and as its tokens are counted)."""
+    message: dict[str, Any] = {"role": role, "content": content}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    if tool_call_id:
+        message["tool_call_id"] = tool_call_id
+        message["content"] = content or ""
+    if name and role != "tool":  # the chat API has no `name` on tool messages
+        message["name"] = name
+    return message
+
+
+def _row_chat(row: Message) -> dict[str, Any]:
+    return _chat(row.role, row.content, row.tool_calls, row.tool_call_id, row.name)
+
+
+class SessionStore:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    # -- conversations --------------------------------------------------------------------------------
+
+    def open(self, thread_key: str, *, platform: str, user_id: str | None) -> ConversationRef:
+        """Get or create; two processes creating the same key at once end up with the same row."""
+        with session_scope(self.sessions) as session:
+            row = session.scalar(select(Conversation).where(Conversation.thread_key == thread_key))
+            if row is not None:
+                return _ref(row)
+        try:
+            with session_scope(self.sessions) as session:
+                row = Conversation(thread_key=thread_key, platform=platform, user_id=user_id, state={})
+                session.add(row)
+                session.flush()
+                return _ref(row)
+        except IntegrityError:  # created concurrently: the other writer's row is the conversation
+            with session_scope(self.sessions) as session:
+                return _ref(session.scalars(select(Conversation).filter_by(thread_key=thread_key)).one())
+
+    def get(self, conversation_id: int) -> ConversationRef:
+        with session_scope(self.sessions) as session:
+            return _ref(session.get_one(Conversation, conversation_id))
+
+    def set_state(self, conversation_id: int, state: dict[str, Any]) -> None:
+        with session_scope(self.sessions) as session:
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(state=dict(state), updated_at=utcnow())
+            )
+
+    def recent(
+        self, *, user_id: str | None = None, platform: str | None = None, limit: int = 10
+    ) -> list[ConversationRef]:
+        query = select(Conversation).order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+        if user_id is not None:
+            query = query.where(Conversation.user_id == user_id)
+        if platform is not None:
+            query = query.where(Conversation.platform == platform)
+        with session_scope(self.sessions) as session:
+            return [_ref(row) for row in session.scalars(query.limit(limit))]
+
+    # -- messages -------------------------------------------------------------------------------------
+
+    def append(
+        self,
+        conversation_id: int,
+        role: str,
+        content: str | None,
+        *,
+        tool_calls: list[dict[str, Any]] | None = None,
+        tool_call_id: str | None = None,
+        name: str | None = None,
+        trace_id: str | None = None,
+        platform_message_id: str | None = None,
+        status: str = OK,
+    ) -> int:
+        chat = _chat(role, content, tool_calls, tool_call_id, name)
+        with session_scope(self.sessions) as session:
+            now = utcnow() if status in QUEUED else self._next_stamp(session, conversation_id)
+            row = Message(
+                conversation_id=conversation_id,
+                role=role,
+                content=content,
+                tool_calls=tool_calls,
+                tool_call_id=tool_call_id,
+                name=name,
+                trace_id=trace_id,
+                platform_message_id=platform_message_id,
+                token_count=message_tokens(chat),
+                status=status,
+                created_at=now,
+            )
+            session.add(row)
+            values: dict[str, Any] = {"updated_at": utcnow()}
+            if role == "user" and content and status != FAILED:
+                title = " ".join(content.split())[:TITLE_CHARS]
+                values["title"] = func.coalesce(Conversation.title, title)
+            session.execute(update(Conversation).where(Conversation.id == conversation_id).values(**values))
+            session.flush()
+            return row.id
+
+    def message(self, message_id: int) -> StoredMessage:
+        """One message, e.g. the queued question a turn handler was given the id of."""
+        with session_scope(self.sessions) as session:
+            row = session.get(Message, message_id)
+            if row is None:
+                raise LookupError(f"no message {message_id}")
+            return StoredMessage(
+                row.id,
+                row.conversation_id,
+                row.role,
+                row.content,
+                row.status,
+                row.trace_id,
+                row.platform_message_id,
+            )
+
+    def history(self, conversation_id: int, *, budget_tokens: int) -> list[dict[str, Any]]:
+        """The conversation as chat messages, oldest first, fitted to the budget (see `window`)."""
+        query = (
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.status.not_in(HIDDEN))
+            .order_by(Message.created_at, Message.id)
+        )
+        with session_scope(self.sessions) as session:
+            rows = list(session.scalars(query))
+        messages = [_row_chat(row) for row in rows]
+        tokens = [
+            row.token_count if row.token_count is not None else message_tokens(m)
+            for row, m in zip(rows, messages, strict=True)
+        ]
+        return fit(messages, budget_tokens, tokens)
+
+    def trim(self, messages: list[dict[str, Any]], *, budget_tokens: int) -> list[dict[str, Any]]:
+        return fit(messages, budget_tokens)
+
+    def _next_stamp(self, session: Session, conversation_id: int) -> datetime:
+        last = session.scalar(
+            select(func.max(Message.created_at)).where(
+                Message.conversation_id == conversation_id, Message.status.not_in(QUEUED)
+            )
+        )
+        now = utcnow()
+        return now if last is None else max(now, _aware(last) + TICK)
+
+    # -- turn status (driven by ThreadSerializer) -----------------------------------------------------
+
+    def mark_done(self, message_id: int) -> None:
+        with session_scope(self.sessions) as session:
+            session.execute(
+                update(Message).where(Message.id == message_id, Message.status.in_(RUNNING)).values(status=OK)
+            )
+
+    def mark_failed(self, message_id: int) -> None:
+        """The message and whatever its turn wrote so far leave the history."""
+        with session_scope(self.sessions) as session:
+            row = session.get_one(Message, message_id)
+            self._fail_turn(session, row)
+
+    def _fail_turn(self, session: Session, row: Message) -> None:
+        if row.status not in QUEUED:  # a started turn: its replies are stamped after it
+            session.execute(
+                update(Message)
+                .where(
+                    Message.conversation_id == row.conversation_id,
+                    Message.created_at > row.created_at,
+                    Message.role != "user",
+                    Message.status.not_in(HIDDEN),
+                )
+                .values(status=FAILED)
+            )
+        row.status = FAILED
+
+    def claim_next(self, conversation_id: int) -> int | None:
+        """Start the oldest queued message's turn; only the holder of the thread lock may call this."""
+        with session_scope(self.sessions) as session:
+            row = session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.status.in_(QUEUED))
+                .order_by(Message.id)
+                .limit(1)
+            ).first()
+            if row is None:
+                return None
+            row.created_at = self._next_stamp(session, conversation_id)
+            row.status = PROCESSING if row.status == PENDING else RETRYING
+            return row.id
+
+    def reclaim(self, conversation_id: int) -> list[int]:
+        """Under the thread lock nobody is running a turn, so running messages are a dead worker's.
+
+        The first crash queues the message again, the second fails it; the dead attempt's replies go.
+        Returns the ids queued again.
+        """
+        requeued: list[int] = []
+        with session_scope(self.sessions) as session:
+            rows = session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.status.in_(RUNNING))
+                .order_by(Message.id)
+            ).all()
+            for row in rows:
+                retry = row.status == PROCESSING
+                self._fail_turn(session, row)
+                if retry:
+                    row.status = RETRY
+                    requeued.append(row.id)
+        return requeued
+
+    def has_queued(self, conversation_id: int) -> bool:
+        with session_scope(self.sessions) as session:
+            query = select(Message.id).where(
+                Message.conversation_id == conversation_id, Message.status.in_(QUEUED)
+            )
+            return session.scalar(query.limit(1)) is not None
+
+    def unfinished_threads(self) -> list[tuple[str, int]]:
+        """(thread key, oldest message id) of every thread with queued or running messages."""
+        query = (
+            select(Conversation.thread_key, func.min(Message.id))
+            .join(Message, Message.conversation_id == Conversation.id)
+            .where(Message.status.in_((*QUEUED, *RUNNING)))
+            .group_by(Conversation.thread_key)
+        )
+        with session_scope(self.sessions) as session:
+            return [(key, int(mid)) for key, mid in session.execute(query)]
+
+    def thread_of(self, message_id: int) -> tuple[int, str]:
+        """(conversation id, thread key) of a message."""
+        query = (
+            select(Conversation.id, Conversation.thread_key)
+            .join(Message, Message.conversation_id == Conversation.id)
+            .where(Message.id == message_id)
+        )
+        with session_scope(self.sessions) as session:
+            row = session.execute(query).one_or_none()
+        if row is None:
+            raise LookupError(f"no message {message_id}")
+        return row[0], row[1]
+
+    # -- platform events ------------------------------------------------------------------------------
+
+    def record_event_once(self, platform: str, event_id: str) -> bool:
+        """True the first time (platform, event_id) is seen, False for every repeat, across processes."""
+        with session_scope(self.sessions) as session:
+            dialect = session.get_bind().dialect.name
+            if dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert
+            inserted = session.execute(
+                insert(ProcessedEvent)
+                .values(platform=platform, event_id=event_id, received_at=utcnow())
+                .on_conflict_do_nothing()
+                .returning(ProcessedEvent.id)
+            ).first()
+            return inserted is not None
+
+    def prune_events(self, older_than: timedelta) -> int:
+        with session_scope(self.sessions) as session:
+            result = session.execute(
+                delete(ProcessedEvent).where(ProcessedEvent.received_at < utcnow() - older_than)
+            )
+            return result.rowcount  # type: ignore[attr-defined]
