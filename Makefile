@@ -24,6 +24,7 @@ demo: install
 	rm -f $(DEMO_DB)
 	mkdir -p $(dir $(DEMO_DB))
 	$(BIN)/skillmatch --database-url sqlite:///$(DEMO_DB) demo
+	$(BIN)/skillmatch --database-url sqlite:///$(DEMO_DB) chat
 
 test: install
 	$(BIN)/ruff check .

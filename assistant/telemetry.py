@@ -17,6 +17,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from langfuse import Langfuse, observe, propagate_attributes
@@ -52,6 +53,11 @@ def estimate_cost(
     if price is None:
         return None
     return round((tokens_in * price[0] + tokens_out * price[1]) / 1_000_000, 8)
+
+
+@lru_cache(maxsize=1)
+def _disabled_client() -> Langfuse:
+    return Langfuse(public_key="tracing-disabled", secret_key="tracing-disabled", tracing_enabled=False)
 
 
 @dataclass
@@ -93,9 +99,10 @@ class Telemetry:
                 mask=langfuse_mask,
             )
         else:
-            # Process-wide: the openai wrapper would otherwise build an unconfigured client that warns
-            # on every call.
+            # The langfuse.openai wrapper looks up a client on every call; without one it builds an
+            # unconfigured client that warns each time. One disabled client, registered once, keeps it quiet.
             os.environ["LANGFUSE_TRACING_ENABLED"] = "false"
+            _disabled_client()
 
     @property
     def enabled(self) -> bool:

@@ -1,0 +1,62 @@
+"""Wiring: settings -> database, search, sessions, telemetry, routed LLM, prompts -> one Engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine as SqlEngine
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.config import AssistantSettings
+from assistant.engine import Engine
+from assistant.llm import RoutedLLM, build_providers
+from assistant.prompts import PromptProvider
+from assistant.sessions import SessionStore
+from assistant.telemetry import Telemetry
+from skillmatch.db import create_db_engine, is_schema_current, session_factory, upgrade
+from skillmatch.embeddings import build_embedder
+from skillmatch.search import Searcher
+
+
+@dataclass
+class Runtime:
+    settings: AssistantSettings
+    db: SqlEngine
+    sessions: sessionmaker[Session]
+    searcher: Searcher
+    store: SessionStore
+    telemetry: Telemetry
+    llm: RoutedLLM
+    engine: Engine
+
+    def close(self) -> None:
+        self.telemetry.shutdown()
+        self.db.dispose()
+
+
+def build_runtime(settings: AssistantSettings) -> Runtime:
+    db = create_db_engine(settings.database_url)
+    if not is_schema_current(db):
+        upgrade(db)
+    sessions = session_factory(db)
+    searcher = Searcher(sessions, build_embedder(settings))
+    store = SessionStore(sessions)
+    telemetry = Telemetry(settings, sessions)
+    llm = RoutedLLM(
+        build_providers(settings),
+        retries=settings.llm_retries,
+        cooldown_seconds=settings.llm_cooldown_seconds,
+    )
+    prompts = PromptProvider(
+        telemetry.client, name=settings.langfuse_prompt_name, label=settings.langfuse_prompt_label
+    )
+    engine = Engine(
+        settings=settings,
+        sessions=sessions,
+        searcher=searcher,
+        store=store,
+        telemetry=telemetry,
+        llm=llm,
+        prompts=prompts,
+    )
+    return Runtime(settings, db, sessions, searcher, store, telemetry, llm, engine)
