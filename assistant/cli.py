@@ -94,7 +94,7 @@ async def _chat_loop(runtime, key: str) -> None:  # type: ignore[no-untyped-def]
             console.print()
         else:
             console.print(Markdown(reply.text))
-        if reply.candidates:
+        if reply.candidates and reply.status == "ok":  # a search-only answer already lists them
             console.print(_candidates_table(reply.candidates))
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
+from langfuse import Langfuse
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,14 +37,21 @@ class Runtime:
         self.db.dispose()
 
 
-def build_runtime(settings: AssistantSettings) -> Runtime:
+def build_runtime(
+    settings: AssistantSettings,
+    *,
+    langfuse: Langfuse | None = None,
+    searcher: Searcher | None = None,
+    today: Callable[[], date] = date.today,
+) -> Runtime:
+    """Everything from configuration; tests and benchmarks may hand in a Langfuse client or a searcher."""
     db = create_db_engine(settings.database_url)
     if not is_schema_current(db):
         upgrade(db)
     sessions = session_factory(db)
-    searcher = Searcher(sessions, build_embedder(settings))
+    searcher = searcher or Searcher(sessions, build_embedder(settings))
     store = SessionStore(sessions)
-    telemetry = Telemetry(settings, sessions)
+    telemetry = Telemetry(settings, sessions, client=langfuse)
     llm = RoutedLLM(
         build_providers(settings),
         retries=settings.llm_retries,
@@ -58,5 +68,6 @@ def build_runtime(settings: AssistantSettings) -> Runtime:
         telemetry=telemetry,
         llm=llm,
         prompts=prompts,
+        today=today,
     )
     return Runtime(settings, db, sessions, searcher, store, telemetry, llm, engine)

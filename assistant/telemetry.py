@@ -86,11 +86,15 @@ class CallRecord:
 
 
 class Telemetry:
-    def __init__(self, settings: AssistantSettings, sessions: sessionmaker[Session]):
+    def __init__(
+        self, settings: AssistantSettings, sessions: sessionmaker[Session], *, client: Langfuse | None = None
+    ):
         self.settings = settings
         self.sessions = sessions
-        self.client: Langfuse | None = None
-        if settings.tracing_enabled:
+        self.client: Langfuse | None = client
+        if client is not None:
+            pass  # built by the caller (tests point it at a fake server with a private tracer provider)
+        elif settings.tracing_enabled:
             assert settings.langfuse_public_key and settings.langfuse_secret_key
             self.client = Langfuse(
                 public_key=settings.langfuse_public_key,

@@ -18,6 +18,23 @@ POSTGRES_URL = os.environ.get(
 REQUIRE_POSTGRES = os.environ.get("SKILLMATCH_REQUIRE_POSTGRES") == "1"
 
 
+# Credentials from the developer's shell must never reach a test (no network beyond 127.0.0.1).
+_EXTERNAL_ENV = (
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT",
+    "AZURE_OPENAI_DEPLOYMENT",
+    "VLLM_BASE_URL", "VLLM_MODEL", "LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY", "LANGFUSE_BASE_URL",
+    "LANGFUSE_HOST", "SKILLMATCH_LLM_PROVIDERS", "SKILLMATCH_EMBEDDER", "DATABASE_URL",
+)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _EXTERNAL_ENV:
+        monkeypatch.delenv(name, raising=False)
+    # Telemetry without keys switches tracing off process-wide; undo it after each test.
+    monkeypatch.setenv("LANGFUSE_TRACING_ENABLED", "true")
+
+
 def _postgres_reachable() -> str | None:
     try:
         engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})

@@ -1,0 +1,255 @@
+"""A multi-turn conversation end to end: the real openai client (through the Langfuse wrapper) against a
+scripted fake OpenAI server, traces exported by the real Langfuse SDK to a fake OTLP receiver."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from assistant.config import AssistantSettings
+from assistant.engine import TurnRequest
+from assistant.masking import langfuse_mask
+from assistant.runtime import Runtime, build_runtime
+from assistant.sessions import thread_key_console
+from assistant.telemetry import trace_id_for
+from skillmatch.models import LlmCall, Message
+from skillmatch.search import Searcher
+from tests.assistant.conftest import TODAY
+from tests.fakes.langfuse_server import FakeLangfuse, isolated_langfuse
+from tests.fakes.openai_server import FakeOpenAI
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+PHONE = re.compile(r"\+49[\d ]{8,}")
+
+
+def tool_call(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "arguments": json.dumps(arguments)}
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_langfuse() -> Iterator[FakeLangfuse]:
+    with FakeLangfuse() as fake:
+        yield fake
+
+
+@pytest.fixture
+def runtime(sample_db_url: str, fake_openai: FakeOpenAI, fake_langfuse: FakeLangfuse) -> Iterator[Runtime]:
+    public_key = f"pk-lf-e2e-{uuid.uuid4().hex[:10]}"
+    settings = AssistantSettings(
+        DATABASE_URL=sample_db_url,
+        OPENAI_API_KEY="sk-test",
+        OPENAI_BASE_URL=fake_openai.base_url,
+        SKILLMATCH_LLM_PROVIDERS="openai",
+        LANGFUSE_PUBLIC_KEY=public_key,
+        LANGFUSE_SECRET_KEY="sk-lf-test",
+        LANGFUSE_BASE_URL=fake_langfuse.origin,
+    )
+    with isolated_langfuse(fake_langfuse, public_key=public_key, mask=langfuse_mask) as client:
+        rt = build_runtime(settings, langfuse=client, today=lambda: TODAY)
+        rt.searcher = rt.engine.searcher = Searcher(rt.sessions, rt.searcher.embedder, today=TODAY)
+        try:
+            yield rt
+        finally:
+            rt.db.dispose()
+
+
+async def say(rt: Runtime, key: str, text: str) -> tuple[str, Any]:
+    message_id = uuid.uuid4().hex
+    reply = await rt.engine.handle(
+        TurnRequest(thread_key=key, platform="console", message_id=message_id, text=text, user_id="U123")
+    )
+    return message_id, reply
+
+
+async def test_multi_turn_conversation_is_traced_accounted_and_masked(
+    runtime: Runtime, fake_openai: FakeOpenAI, fake_langfuse: FakeLangfuse
+) -> None:
+    key = thread_key_console()
+    # Turn 1: a search, then an answer that (wrongly) repeats contact data the user typed.
+    fake_openai.enqueue_reply(
+        tool_calls=[tool_call("search_candidates", {"query": "Kubernetes migration bank"})]
+    )
+    fake_openai.enqueue_reply(
+        "Anna Schmidt fits best. I will reply to max.muster@example.com / +49 171 5550123."
+    )
+    # Turn 2: a follow-up narrowing to Munich.
+    fake_openai.enqueue_reply(
+        tool_calls=[
+            tool_call("search_candidates", {"query": "Kubernetes migration bank", "location": ["Munich"]})
+        ]
+    )
+    fake_openai.enqueue_reply("In Munich: Daniel Koch.")
+    # Turn 3: one person's Jira history.
+    fake_openai.enqueue_reply(
+        tool_calls=[tool_call("get_jira_history", {"person": "Daniel Koch", "limit": 5})]
+    )
+    fake_openai.enqueue_reply("Daniel worked on the platform team's tickets.")
+
+    turns = [
+        await say(
+            runtime,
+            key,
+            "Who could lead a Kubernetes migration for a bank? "
+            "Mail me at max.muster@example.com or +49 171 5550123",
+        ),
+        await say(runtime, key, "only Munich"),
+        await say(runtime, key, "What did Daniel do in Jira?"),
+    ]
+    runtime.telemetry.flush()
+
+    assert [reply.status for _, reply in turns] == ["ok", "ok", "ok"]
+    assert turns[0][1].candidates[0]["name"] == "Anna Schmidt"
+    assert all(c["location"] == "Munich" for c in turns[1][1].candidates)
+
+    # The follow-up reached the model with the earlier turn in its history.
+    second_turn_first_call = fake_openai.chat_requests()[2].json()["messages"]
+    assert any(
+        m["role"] == "user" and "Kubernetes migration" in (m["content"] or "") for m in second_turn_first_call
+    )
+    assert any(m["role"] == "tool" for m in second_turn_first_call)
+
+    # One trace per turn, with the deterministic id; every span carries the session id.
+    roots = fake_langfuse.spans_named("assistant.turn")
+    assert sorted(s.trace_id for s in roots) == sorted(trace_id_for("console", mid) for mid, _ in turns)
+    assert fake_langfuse.spans and all(s.session_id == key for s in fake_langfuse.spans)
+    assert all(s.user_id == "U123" for s in fake_langfuse.spans)
+
+    # One generation per LLM round, nested in its turn; no duplicates; tool spans present.
+    generations = fake_langfuse.spans_of_type("generation")
+    assert len(generations) == len(fake_openai.chat_requests()) == 6
+    root_of = {s.trace_id: s for s in roots}
+    assert all(g.trace_id in root_of for g in generations)
+    tools = fake_langfuse.spans_of_type("tool")
+    assert sorted(t.name for t in tools) == [
+        "tool.get_jira_history",
+        "tool.search_candidates",
+        "tool.search_candidates",
+    ]
+    assert not fake_langfuse.spans_named("assistant.llm.duplicate")
+
+    # No raw e-mail address or phone number anywhere in what was exported.
+    exported = json.dumps([s.attributes for s in fake_langfuse.spans], ensure_ascii=False, default=str)
+    assert not EMAIL.search(exported), EMAIL.search(exported)
+    assert not PHONE.search(exported)
+    assert "[email]" in exported and "[phone]" in exported
+
+    # The ledger matches the generations: same count, provider, model and tokens.
+    with runtime.sessions() as session:
+        ledger = list(session.scalars(select(LlmCall).order_by(LlmCall.id)))
+        stored = list(session.scalars(select(Message).order_by(Message.id)))
+    assert len(ledger) == 6 and not any(row.duplicate for row in ledger)
+    assert {row.provider for row in ledger} == {"openai"}
+    assert sorted((row.tokens_in, row.tokens_out) for row in ledger) == sorted(
+        (
+            g.usage.get("input", g.usage.get("prompt_tokens")),
+            g.usage.get("output", g.usage.get("completion_tokens")),
+        )
+        for g in generations
+    )
+    assert {row.trace_id for row in ledger} == set(root_of)
+    # Persisted: 3 user messages, 3 answers, 3 tool-call messages, 3 tool results.
+    assert [m.role for m in stored].count("tool") == 3 and [m.role for m in stored].count("user") == 3
+
+
+async def test_identical_request_in_one_turn_is_sent_once(
+    runtime: Runtime, fake_openai: FakeOpenAI, fake_langfuse: FakeLangfuse
+) -> None:
+    """The model asks for the same tool twice in one round: the tool runs once, and when the loop would
+    send an identical request again, the first answer is reused and flagged."""
+    args = {"query": "SAP ABAP developer"}
+    fake_openai.enqueue_reply(
+        tool_calls=[tool_call("search_candidates", args), tool_call("search_candidates", args)]
+    )
+    fake_openai.enqueue_reply("Jürgen Hartmann.")
+    _, reply = await say(runtime, thread_key_console(), "SAP ABAP developer for an S/4HANA conversion")
+    runtime.telemetry.flush()
+    assert reply.status == "ok"
+    assert len(fake_langfuse.spans_of_type("tool")) == 1  # the same call with the same arguments ran once
+
+    from assistant.engine import TurnGuard
+    from assistant.llm import LLMRequest
+    from assistant.telemetry import TurnTrace
+
+    guard = TurnGuard()
+    trace = TurnTrace(trace_id="0" * 32, session_id="console:guard")
+    request = LLMRequest(messages=[{"role": "user", "content": "hi"}])
+    fake_openai.enqueue_reply("hello")
+    before = len(fake_openai.chat_requests())
+    first = await runtime.engine._complete(request, trace, guard, None)
+    second = await runtime.engine._complete(
+        LLMRequest(messages=[{"role": "user", "content": "hi"}]), trace, guard, None
+    )
+    assert second is first
+    assert len(fake_openai.chat_requests()) == before + 1
+    with runtime.sessions() as session:
+        rows = list(session.scalars(select(LlmCall).where(LlmCall.trace_id == "0" * 32)))
+    assert [r.duplicate for r in rows] == [False, True]
+
+
+async def test_all_providers_down_still_answers_and_records_the_failure(
+    runtime: Runtime, fake_openai: FakeOpenAI, fake_langfuse: FakeLangfuse
+) -> None:
+    fake_openai.fail_next(500, times=None)
+    key = thread_key_console()
+    message_id, reply = await say(runtime, key, "Python developer with FastAPI")
+    runtime.telemetry.flush()
+    assert reply.status == "degraded"
+    assert "unavailable" in reply.text and "Ahmet Demir" in reply.text  # the search still answered
+    root = fake_langfuse.span_named("assistant.turn")
+    assert root.trace_id == trace_id_for("console", message_id) and root.level == "ERROR"
+    with runtime.sessions() as session:
+        statuses = [r.status for r in session.scalars(select(LlmCall))]
+        roles = [(m.role, m.status) for m in session.scalars(select(Message).order_by(Message.id))]
+    assert statuses == ["failed"]
+    assert roles == [("user", "ok"), ("assistant", "ok")]  # nothing lost: the question and the answer
+
+
+async def test_empty_and_oversized_messages_get_clear_answers(
+    runtime: Runtime, fake_openai: FakeOpenAI
+) -> None:
+    _, empty = await say(runtime, thread_key_console(), "   ")
+    assert empty.status == "rejected" and "Tell me who you are looking for" in empty.text
+    _, huge = await say(runtime, thread_key_console(), "Java " * 2000)
+    assert huge.status == "rejected" and "characters long" in huge.text
+    assert fake_openai.chat_requests() == []
+
+
+async def test_prompt_from_langfuse_is_linked_to_generations(
+    runtime: Runtime, fake_openai: FakeOpenAI, fake_langfuse: FakeLangfuse
+) -> None:
+    fake_langfuse.add_prompt("skillmatch-system", "You staff projects. Today is {{today}}.", version=3)
+    runtime.engine.prompts.refresh()  # at start-up; turns themselves never wait for Langfuse
+    fake_openai.enqueue_reply("Nobody needed.")
+    await say(runtime, thread_key_console(), "Anyone for COBOL on the mainframe?")
+    runtime.telemetry.flush()
+    system = fake_openai.chat_requests()[-1].json()["messages"][0]
+    assert system == {"role": "system", "content": "You staff projects. Today is 2026-11-27."}
+    generation = fake_langfuse.spans_of_type("generation")[-1]
+    assert (generation.prompt_name, generation.prompt_version) == ("skillmatch-system", 3)
+
+
+async def test_a_langfuse_outage_neither_fails_nor_delays_the_turn(
+    runtime: Runtime, fake_openai: FakeOpenAI, fake_langfuse: FakeLangfuse
+) -> None:
+    fake_langfuse.fail_next(500, times=None)
+    fake_openai.enqueue_reply("Daniel Koch.")
+    started = time.perf_counter()
+    _, reply = await say(runtime, thread_key_console(), "SRE with Prometheus")
+    assert time.perf_counter() - started < 1.0  # nothing on the turn's path waits for Langfuse
+    assert reply.status == "ok" and reply.text == "Daniel Koch."
+    runtime.telemetry.flush()  # returns although every export fails
+    with runtime.sessions() as session:
+        assert session.scalar(select(LlmCall.status)) == "ok"  # the ledger has the call regardless
