@@ -23,7 +23,15 @@ from assistant.config import AssistantSettings
 from assistant.llm import AllProvidersFailed, LLMRequest, LLMRequestError, LLMResponse, RoutedLLM
 from assistant.prompts import PromptProvider
 from assistant.retrieval import SearchState, answer, next_state
-from assistant.sessions import FAILED, PENDING, PROCESSING, ConversationRef, SessionStore
+from assistant.sessions import (
+    FAILED,
+    PENDING,
+    PROCESSING,
+    ConversationRef,
+    NewMessage,
+    SessionStore,
+    StoredMessage,
+)
 from assistant.telemetry import CallRecord, Telemetry, TurnTrace, request_hash, trace_id_for
 from assistant.tools import ToolContext, ToolResult, run_tool, status_text, tool_schemas
 from assistant.tools.cv import candidate_records
@@ -166,6 +174,10 @@ class Engine:
             )
         return message_id
 
+    def _load(self, message_id: int) -> tuple[StoredMessage, ConversationRef]:
+        message = self.store.message(message_id)
+        return message, self.store.get(message.conversation_id)
+
     async def run_message(
         self,
         message_id: int,
@@ -174,8 +186,7 @@ class Engine:
         on_delta: DeltaCallback | None = None,
     ) -> TurnReply:
         """One turn for a stored user message (its status is the caller's to finish)."""
-        message = await asyncio.to_thread(self.store.message, message_id)
-        conversation = await asyncio.to_thread(self.store.get, message.conversation_id)
+        message, conversation = await asyncio.to_thread(self._load, message_id)
         trace = TurnTrace(
             trace_id=message.trace_id or trace_id_for(conversation.platform, str(message_id)),
             session_id=conversation.thread_key,
@@ -231,9 +242,11 @@ class Engine:
     ) -> TurnReply:
         assert self.llm is not None
         today = self.today()
-        prompt = await asyncio.to_thread(self.prompts.system, today)
-        history = await asyncio.to_thread(
-            self.store.history, conversation.id, budget_tokens=self.settings.history_token_budget
+        prompt, history = await asyncio.to_thread(
+            lambda: (
+                self.prompts.system(today),
+                self.store.history(conversation.id, budget_tokens=self.settings.history_token_budget),
+            )
         )
         messages: list[dict[str, Any]] = [{"role": "system", "content": prompt.text}, *history]
         guard = TurnGuard()
@@ -265,34 +278,30 @@ class Engine:
                 trace.output = content
                 trace.metadata["steps"] = step + 1
                 return TurnReply(content, trace.trace_id, "ok", candidates)
-            assistant_message = {
-                "role": "assistant",
-                "content": response.content,
-                "tool_calls": response.tool_calls,
-            }
-            messages.append(assistant_message)
-            await asyncio.to_thread(
-                self.store.append,
-                conversation.id,
-                "assistant",
-                response.content,
-                tool_calls=response.tool_calls,
-                trace_id=trace.trace_id,
+            messages.append(
+                {"role": "assistant", "content": response.content, "tool_calls": response.tool_calls}
             )
+            # The tool call and its results are stored together: a history never holds one without the other.
+            round_messages = [
+                NewMessage(
+                    "assistant", response.content, tool_calls=response.tool_calls, trace_id=trace.trace_id
+                )
+            ]
             for call in response.tool_calls:
                 result = await self._tool(call, context, guard, on_status)
                 if result.name == "search_candidates" and result.records:
                     candidates = result.records
                 messages.append({"role": "tool", "tool_call_id": call["id"], "content": result.content})
-                await asyncio.to_thread(
-                    self.store.append,
-                    conversation.id,
-                    "tool",
-                    result.content,
-                    tool_call_id=call["id"],
-                    name=result.name,
-                    trace_id=trace.trace_id,
+                round_messages.append(
+                    NewMessage(
+                        "tool",
+                        result.content,
+                        tool_call_id=call["id"],
+                        name=result.name,
+                        trace_id=trace.trace_id,
+                    )
                 )
+            await asyncio.to_thread(self.store.append_many, conversation.id, round_messages)
         raise AssertionError("unreachable: the last step never calls tools")  # pragma: no cover
 
     def _trimmer(self) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]] | None]:

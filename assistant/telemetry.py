@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -105,7 +104,6 @@ class Telemetry:
         else:
             # The langfuse.openai wrapper looks up a client on every call; without one it builds an
             # unconfigured client that warns each time. One disabled client, registered once, keeps it quiet.
-            os.environ["LANGFUSE_TRACING_ENABLED"] = "false"
             _disabled_client()
 
     @property

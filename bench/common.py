@@ -53,7 +53,9 @@ def progress() -> Progress:
     )
 
 
-def synthetic_index(n_people: int, embedder: Embedder, chunks_per_person: int = 5) -> SearchIndex:
+def synthetic_index(
+    n_people: int, embedder: Embedder, chunks_per_person: int = 5, *, version: int = 1
+) -> SearchIndex:
     with progress() as bar:
         task = bar.add_task(f"synthetic corpus, {n_people:,} people", total=3)
         corpus = make_corpus(n_people, chunks_per_person)
@@ -70,7 +72,7 @@ def synthetic_index(n_people: int, embedder: Embedder, chunks_per_person: int = 
             corpus.index_texts,
             corpus.weights,
             vectors,
-            version=1,
+            version=version,
             embedder_name=embedder.name,
             current_year=2026,
         )

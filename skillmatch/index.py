@@ -53,7 +53,10 @@ class SearchIndex:
     embedder_name: str
     people: list[PersonRecord]
     chunks: list[ChunkRecord]
-    chunk_person: np.ndarray  # int32, position of each chunk's person
+    chunk_person: np.ndarray  # int32, position of each chunk's person (chunks are grouped by person)
+    segment_starts: np.ndarray  # first chunk of each run of one person's chunks (for reduceat)
+    segment_owners: np.ndarray  # the person of each run
+    person_chunks: np.ndarray  # (n_people, 2): [first, end) chunk positions of each person
     chunk_weight: np.ndarray  # float32, evidence weight (section x recency)
     dense: np.ndarray  # float32 (n_chunks, dim): centred on dense_mean, rows L2-normalised
     dense_mean: np.ndarray  # float32 (dim,): subtract from a query vector before scoring
@@ -93,6 +96,14 @@ def build_index(
     """Pure construction from records, shared by the database loader and the benchmarks."""
     person_pos = {p.id: i for i, p in enumerate(people)}
     chunk_person = np.fromiter((c.person for c in chunks), dtype=np.int32, count=len(chunks))
+    if np.any(np.diff(chunk_person) < 0):
+        raise ValueError("chunks must be grouped by person, in person order")
+    boundaries = np.flatnonzero(np.diff(chunk_person)) + 1
+    segment_starts = np.r_[0, boundaries].astype(np.int64) if chunk_person.size else np.zeros(0, np.int64)
+    segment_owners = chunk_person[segment_starts]
+    person_chunks = np.zeros((len(people), 2), dtype=np.int64)
+    person_chunks[segment_owners, 0] = segment_starts
+    person_chunks[segment_owners, 1] = np.r_[segment_starts[1:], chunk_person.size]
     chunk_weight = np.asarray(weights, dtype=np.float32)
     bm25 = BM25Index([tokenize(t) for t in index_texts])
 
@@ -132,6 +143,9 @@ def build_index(
         people=people,
         chunks=chunks,
         chunk_person=chunk_person,
+        segment_starts=segment_starts,
+        segment_owners=segment_owners,
+        person_chunks=person_chunks,
         chunk_weight=chunk_weight,
         dense=dense,
         dense_mean=mean,

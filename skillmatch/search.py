@@ -90,24 +90,13 @@ class SearchResult:
     ranks: dict[str, int] = field(default_factory=dict)
 
 
-def segment_reduce(
-    values: np.ndarray, chunk_person: np.ndarray, n_people: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-person max and sum of chunk values; chunks are stored grouped by person."""
-    best = np.zeros(n_people, dtype=np.float32)
-    total = np.zeros(n_people, dtype=np.float32)
-    if values.size == 0:
-        return best, total
-    starts = np.flatnonzero(np.r_[True, chunk_person[1:] != chunk_person[:-1]])
-    owners = chunk_person[starts]
-    best[owners] = np.maximum.reduceat(values, starts)
-    total[owners] = np.add.reduceat(values, starts)
-    return best, total
-
-
-def person_scores(values: np.ndarray, chunk_person: np.ndarray, n_people: int) -> np.ndarray:
-    """The best passage counts most; further supporting passages add a little (capped)."""
-    best, total = segment_reduce(values, chunk_person, n_people)
+def person_scores(values: np.ndarray, index: SearchIndex) -> np.ndarray:
+    """Per person: the best passage counts most; further supporting passages add a little (capped)."""
+    best = np.zeros(index.size, dtype=np.float32)
+    total = np.zeros(index.size, dtype=np.float32)
+    if values.size:
+        best[index.segment_owners] = np.maximum.reduceat(values, index.segment_starts)
+        total[index.segment_owners] = np.add.reduceat(values, index.segment_starts)
     return best + 0.15 * np.minimum(total - best, 2.0 * best)
 
 
@@ -178,14 +167,14 @@ class Searcher:
         chunk_bm25 = chunk_dense = None
         if mode in ("hybrid", "bm25"):
             chunk_bm25 = index.bm25.scores(intent.tokens) * index.chunk_weight
-            rankers["bm25"] = person_scores(chunk_bm25, index.chunk_person, n)
+            rankers["bm25"] = person_scores(chunk_bm25, index)
         if mode == "bm25-raw":
             chunk_bm25 = self._raw(index).scores(tokenize(query)) * index.chunk_weight
-            rankers["bm25"] = person_scores(chunk_bm25, index.chunk_person, n)
+            rankers["bm25"] = person_scores(chunk_bm25, index)
         if mode in ("hybrid", "dense"):
             q = normalise_rows((self.embedder.embed([intent.index_text])[0] - index.dense_mean)[None, :])[0]
             chunk_dense = np.clip(index.dense @ q, 0.0, None) * index.chunk_weight
-            rankers["dense"] = person_scores(chunk_dense, index.chunk_person, n)
+            rankers["dense"] = person_scores(chunk_dense, index)
         if mode in ("hybrid", "skills"):
             rankers["skills"] = self._skill_scores(index, intent)
 
@@ -302,7 +291,8 @@ class _Explainer:
         wanted = set(self.intent.skills)
         matched: set[str] = set()
         scored: list[tuple[float, int]] = []
-        for cid in np.flatnonzero(index.chunk_person == pos):
+        first, end = index.person_chunks[pos]
+        for cid in range(int(first), int(end)):
             chunk = index.chunks[cid]
             overlap = wanted & set(chunk.skills)
             matched |= overlap

@@ -31,8 +31,7 @@ _EXTERNAL_ENV = (
 def _hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _EXTERNAL_ENV:
         monkeypatch.delenv(name, raising=False)
-    # Telemetry without keys switches tracing off process-wide; undo it after each test.
-    monkeypatch.setenv("LANGFUSE_TRACING_ENABLED", "true")
+    monkeypatch.delenv("LANGFUSE_TRACING_ENABLED", raising=False)
 
 
 def _postgres_reachable() -> str | None:

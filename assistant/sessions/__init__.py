@@ -14,6 +14,7 @@ from assistant.sessions.store import (
     RETRY,
     RETRYING,
     ConversationRef,
+    NewMessage,
     SessionStore,
     StoredMessage,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "RETRY",
     "RETRYING",
     "ConversationRef",
+    "NewMessage",
     "SessionStore",
     "StoredMessage",
     "ThreadSerializer",

@@ -45,6 +45,18 @@ class ConversationRef:
 
 
 @dataclass(frozen=True)
+class NewMessage:
+    role: str
+    content: str | None
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+    name: str | None = None
+    trace_id: str | None = None
+    platform_message_id: str | None = None
+    status: str = OK
+
+
+@dataclass(frozen=True)
 class StoredMessage:
     id: int
     conversation_id: int
@@ -147,30 +159,49 @@ class SessionStore:
         platform_message_id: str | None = None,
         status: str = OK,
     ) -> int:
-        chat = _chat(role, content, tool_calls, tool_call_id, name)
+        entry = NewMessage(
+            role, content, tool_calls, tool_call_id, name, trace_id, platform_message_id, status
+        )
+        return self.append_many(conversation_id, [entry])[0]
+
+    def append_many(self, conversation_id: int, entries: list[NewMessage]) -> list[int]:
+        """Several messages in one transaction and in this order (a tool call with its results)."""
         with session_scope(self.sessions) as session:
-            now = utcnow() if status in QUEUED else self._next_stamp(session, conversation_id)
-            row = Message(
-                conversation_id=conversation_id,
-                role=role,
-                content=content,
-                tool_calls=tool_calls,
-                tool_call_id=tool_call_id,
-                name=name,
-                trace_id=trace_id,
-                platform_message_id=platform_message_id,
-                token_count=message_tokens(chat),
-                status=status,
-                created_at=now,
-            )
-            session.add(row)
+            stamp: datetime | None = None
+            rows = []
+            for entry in entries:
+                if entry.status in QUEUED:
+                    now = utcnow()
+                else:
+                    stamp = self._next_stamp(session, conversation_id) if stamp is None else stamp + TICK
+                    now = stamp
+                chat = _chat(entry.role, entry.content, entry.tool_calls, entry.tool_call_id, entry.name)
+                rows.append(
+                    Message(
+                        conversation_id=conversation_id,
+                        role=entry.role,
+                        content=entry.content,
+                        tool_calls=entry.tool_calls,
+                        tool_call_id=entry.tool_call_id,
+                        name=entry.name,
+                        trace_id=entry.trace_id,
+                        platform_message_id=entry.platform_message_id,
+                        token_count=message_tokens(chat),
+                        status=entry.status,
+                        created_at=now,
+                    )
+                )
+            session.add_all(rows)
             values: dict[str, Any] = {"updated_at": utcnow()}
-            if role == "user" and content and status != FAILED:
-                title = " ".join(content.split())[:TITLE_CHARS]
+            first_user = next(
+                (e for e in entries if e.role == "user" and e.content and e.status != FAILED), None
+            )
+            if first_user is not None:
+                title = " ".join((first_user.content or "").split())[:TITLE_CHARS]
                 values["title"] = func.coalesce(Conversation.title, title)
             session.execute(update(Conversation).where(Conversation.id == conversation_id).values(**values))
             session.flush()
-            return row.id
+            return [row.id for row in rows]
 
     def message(self, message_id: int) -> StoredMessage:
         """One message, e.g. the queued question a turn handler was given the id of."""
