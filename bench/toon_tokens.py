@@ -24,7 +24,7 @@ import toon_format
 from rich.table import Table
 
 from assistant.tools import ToolContext, run_tool
-from assistant.tools.base import Output, compact_json, payload
+from assistant.tools.base import Output, compact_json, encode_toon, payload
 from assistant.tools.cv import candidate_records
 from bench.common import QUERIES, console, machine, synthetic_index
 from skillmatch.config import Settings
@@ -57,7 +57,7 @@ def measure(payloads: list[dict[str, Any]]) -> dict[str, float]:
 
     return {
         "rows": statistics.mean(len(p["candidates"]) for p in payloads),
-        "toon": mean(toon_format.dumps),
+        "toon": mean(encode_toon),
         "compact": mean(compact_json),
         "indented": mean(lambda p: json.dumps(p, indent=2, ensure_ascii=False)),
     }

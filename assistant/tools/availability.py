@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.tools.base import Arguments, Output, Tool, ToolContext, ToolError
+from assistant.tools.base import LIST_SEPARATOR, Arguments, Output, Tool, ToolContext, ToolError
 from assistant.tools.cv import as_list
 from assistant.tools.people import resolve_person
 from skillmatch.availability import availability_details, workdays
@@ -110,7 +110,7 @@ def check_availability(args: AvailabilityArguments, context: ToolContext) -> Out
                 "capacity_hours": detail.capacity_hours,
                 "allocated_hours": detail.allocated_hours,
                 "absent_days": detail.absent_days,
-                "projects": "; ".join(bookings.get(person.id, [])),
+                "projects": LIST_SEPARATOR.join(bookings.get(person.id, [])),
             }
         )
     if unknown_to_erp:

@@ -16,6 +16,10 @@ from skillmatch.cvparse import EMAIL_RE, PHONE_RE
 from skillmatch.search import Searcher
 from skillmatch.tokencount import count_tokens
 
+# Lists inside a record are joined with "; ": a comma would make TOON quote the value (more tokens).
+LIST_SEPARATOR = "; "
+TOON_DELIMITER = ","
+
 Scalar = str | int | float | bool | None
 
 
@@ -92,7 +96,7 @@ def flat(value: Any) -> Scalar:
     if isinstance(value, Mapping):
         return scrub(" ".join(f"{k}:{v}" for k, v in value.items()))
     if isinstance(value, list | tuple | set):
-        return scrub(", ".join(str(flat(v)) for v in value))
+        return scrub(LIST_SEPARATOR.join(str(flat(v)) for v in value))
     return scrub(str(value))
 
 
@@ -124,9 +128,14 @@ def payload(output: Output) -> dict[str, Any]:
     return data
 
 
+def encode_toon(data: dict[str, Any]) -> str:
+    """The model-facing encoding (also what the token benchmark measures)."""
+    return toon_format.dumps(data, delimiter=TOON_DELIMITER)
+
+
 def succeeded(tool: Tool[Any], arguments: dict[str, Any], output: Output) -> ToolResult:
     data = payload(output)
-    content = toon_format.dumps(data)
+    content = encode_toon(data)
     return ToolResult(
         name=tool.name,
         arguments=arguments,

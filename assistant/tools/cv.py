@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.tools.base import Arguments, Output, Tool, ToolContext, trim
+from assistant.tools.base import LIST_SEPARATOR, Arguments, Output, Tool, ToolContext, trim
 from assistant.tools.people import resolve_person
 from skillmatch.cvparse import CEFR, CITIES, LANGUAGE_NAMES
 from skillmatch.models import CvDocument, Person
@@ -22,9 +22,9 @@ _LANGUAGE_ARG = re.compile(r"^\s*([^\W\d_]+)\s*(?:[:\s\-]\s*([ABCabc][12]))?\s*$
 
 
 def languages_text(languages: dict[str, Any] | None) -> str:
-    """{"de": "C2", "en": "C1"} -> "de:C2 en:C1", best level first."""
+    """{"de": "C2", "en": "C1"} -> "de-C2 en-C1", best level first (no colon: TOON would quote it)."""
     ranked = sorted((languages or {}).items(), key=lambda kv: -CEFR.index(kv[1]) if kv[1] in CEFR else 1)
-    return " ".join(f"{code}:{level}" for code, level in ranked)
+    return " ".join(f"{code}-{level}" for code, level in ranked)
 
 
 def as_list(value: Any) -> Any:
@@ -128,7 +128,7 @@ def candidate_records(results: list[SearchResult]) -> list[dict[str, Any]]:
             "years": r.years_experience,
             "languages": languages_text(r.languages),
             "score": round(r.score, 3),
-            "skills": ", ".join(r.matched_skills),
+            "skills": LIST_SEPARATOR.join(r.matched_skills),
             "availability": None if r.availability is None else round(r.availability, 2),
             "evidence": best_sentence(r),
             "source": r.source_name,
@@ -226,9 +226,9 @@ def get_person_profile(args: ProfileArguments, context: ToolContext) -> Output:
             "seniority": person.seniority or parsed.get("seniority"),
             "years": person.years_experience or parsed.get("years_experience"),
             "languages": languages_text(person.languages or parsed.get("languages")),
-            "skills": ", ".join(parsed.get("skills") or []),
-            "no_experience": ", ".join(parsed.get("negated_skills") or []),
-            "roles": "; ".join(parsed.get("roles") or []),
+            "skills": LIST_SEPARATOR.join(parsed.get("skills") or []),
+            "no_experience": LIST_SEPARATOR.join(parsed.get("negated_skills") or []),
+            "roles": LIST_SEPARATOR.join(parsed.get("roles") or []),
             "projects": _projects_text(parsed.get("projects") or []),
             "source": document.display_name if document else None,
             "cv_url": document.web_url if document else None,

@@ -40,8 +40,8 @@ def test_search_keeps_the_searchers_rank_order(sample: ToolContext) -> None:
     assert scores == sorted(scores, reverse=True)
     anna = next(r for r in result.records if r["name"] == "Anna Schmidt")
     assert anna["source"] == "anna-schmidt.md"
-    assert anna["languages"].split()[0] in {"de:C2", "en:C2"} and "fr:B1" in anna["languages"]
-    assert "kubernetes" in anna["skills"].split(", ")
+    assert anna["languages"].split()[0] in {"de-C2", "en-C2"} and "fr-B1" in anna["languages"]
+    assert "kubernetes" in anna["skills"].split("; ")
     assert anna["availability"] is None  # no period asked for
     assert 0 < len(anna["evidence"]) <= 200
     assert result.status_text == status_text("search_candidates") == "Searching CVs…"
@@ -77,7 +77,7 @@ def test_search_filters_are_normalised_and_applied(sample: ToolContext) -> None:
     for record in result.records:
         assert record["location"] == "Munich"
         assert record["availability"] >= 0.5
-        levels = dict(pair.split(":") for pair in record["languages"].split())
+        levels = dict(pair.split("-") for pair in record["languages"].split())
         assert levels["de"] in {"C1", "C2"}
     assert "2027-01-04 to 2027-01-29" in payload["note"]
 
@@ -139,7 +139,7 @@ def test_profile_content(sample: ToolContext) -> None:
         "cv_url",
     ]
     assert record["name"] == "Dr. Lena Hofmann" and record["location"] == "Munich"
-    assert {"python", "machine learning", "azure"} <= set(record["skills"].split(", "))
+    assert {"python", "machine learning", "azure"} <= set(record["skills"].split("; "))
     assert record["no_experience"] == "aws"  # "I have not worked with AWS"
     assert record["source"] == "lena-hofmann.md"
     projects = record["projects"].split("; ")
@@ -177,7 +177,7 @@ def test_jira_history_most_recent_first(sample: ToolContext) -> None:
     assert updated == sorted(updated, reverse=True)
     assert all(date.fromisoformat(u) for u in updated)
     assert all(r["key"].startswith(f"{r['project']}-") for r in result.records)
-    assert any("kubernetes" in r["labels"].split(", ") for r in result.records)
+    assert any("kubernetes" in r["labels"].split("; ") for r in result.records)
     done = [r for r in result.records if r["status"] == "Done"]
     assert done and all(date.fromisoformat(r["resolved"]) for r in done)
 
