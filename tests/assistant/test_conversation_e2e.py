@@ -253,3 +253,47 @@ async def test_a_langfuse_outage_neither_fails_nor_delays_the_turn(
     runtime.telemetry.flush()  # returns although every export fails
     with runtime.sessions() as session:
         assert session.scalar(select(LlmCall.status)) == "ok"  # the ledger has the call regardless
+
+
+async def test_tool_loops_end_at_the_step_limit(runtime: Runtime, fake_openai: FakeOpenAI) -> None:
+    runtime.settings.max_tool_steps = 2
+    fake_openai.responder = lambda body: {
+        "tool_calls": [tool_call("get_person_profile", {"person": "Anna Schmidt"})]
+    }
+    _, reply = await say(runtime, thread_key_console(), "Tell me everything about Anna")
+    requests = fake_openai.chat_requests()
+    assert len(requests) == 3  # two tool rounds, then one call that must answer
+    assert requests[-1].json()["tool_choice"] == "none"
+    assert reply.status == "ok" and "too many tool calls" in reply.text
+
+
+def test_audit_reads_generations_back_from_langfuse(
+    runtime: Runtime, fake_openai: FakeOpenAI, fake_langfuse: FakeLangfuse, sample_db_url: str
+) -> None:
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    key = thread_key_console()
+    fake_openai.enqueue_reply(tool_calls=[tool_call("search_candidates", {"query": "Vue.js frontend"})])
+    fake_openai.enqueue_reply("Sophie Lang.")
+    asyncio.run(say(runtime, key, "Vue.js frontend developer for a booking platform"))
+    runtime.telemetry.flush()
+    env = {
+        "LANGFUSE_PUBLIC_KEY": runtime.settings.langfuse_public_key,
+        "LANGFUSE_SECRET_KEY": "sk-lf-test",
+        "LANGFUSE_BASE_URL": fake_langfuse.origin,
+    }
+    result = CliRunner().invoke(
+        app,
+        ["audit", "--source", "langfuse", "--session", key, "--since", "1h", "--database-url", sample_db_url],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert "LLM calls per trace (langfuse" in result.output
+    row = next(line for line in result.output.splitlines() if key[:30] in line)
+    assert " 2 " in row  # two generations in the one trace, no duplicates
+    requests = fake_langfuse.requests_to("/api/public/v2/observations", "GET")
+    assert requests and requests[0].param("sessionId") == key

@@ -313,6 +313,17 @@ def _parse_time(text: str) -> int:
     return int(moment.timestamp() * 1_000_000) * 1000
 
 
+def _flat_usage(raw: dict[str, Any], prefix: str = "") -> dict[str, int]:
+    """Langfuse stores usage as a flat map of integers: nested OpenAI details become prefixed keys."""
+    flat: dict[str, int] = {}
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            flat |= _flat_usage(value, f"{prefix}{key}.")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            flat[f"{prefix}{key}"] = int(value)
+    return flat
+
+
 def _int_if_integral(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
@@ -386,7 +397,7 @@ def observation_json(
             "totalPrice": None,
         }
     if "usage" in groups:
-        usage = {k: _int_if_integral(v) for k, v in (span.usage or {}).items()}
+        usage = _flat_usage(span.usage or {})
         if usage and "total" not in usage:
             usage["total"] = sum(v for v in usage.values() if isinstance(v, int))
         cost = dict(span.cost or {})
