@@ -50,6 +50,22 @@ class AssistantSettings(Settings):
     max_tool_steps: int = Field(default=6, alias="SKILLMATCH_MAX_TOOL_STEPS")
     max_message_chars: int = Field(default=4000, alias="SKILLMATCH_MAX_MESSAGE_CHARS")
 
+    # Slack.
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")  # Socket Mode only
+    slack_api_base_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_BASE_URL")
+    slack_follow_threads: bool = Field(default=False, alias="SLACK_FOLLOW_THREADS")
+    slack_ignore_bots: bool = Field(default=True, alias="SLACK_IGNORE_BOTS")
+    slack_allowed_teams: str = Field(default="", alias="SLACK_ALLOWED_TEAMS")
+    slack_allowed_channels: str = Field(default="", alias="SLACK_ALLOWED_CHANNELS")
+    slack_allowed_users: str = Field(default="", alias="SLACK_ALLOWED_USERS")
+
+    # Serving.
+    host: str = Field(default="0.0.0.0", alias="SKILLMATCH_HOST")
+    port: int = Field(default=3000, alias="SKILLMATCH_PORT")
+    max_concurrent_turns: int = Field(default=64, alias="SKILLMATCH_MAX_CONCURRENT_TURNS")
+
     @field_validator("llm_prices", mode="before")
     @classmethod
     def _parse_prices(cls, value: Any) -> Any:
@@ -61,6 +77,22 @@ class AssistantSettings(Settings):
     @property
     def tracing_enabled(self) -> bool:
         return bool(self.langfuse_public_key and self.langfuse_secret_key)
+
+    @staticmethod
+    def _listed(value: str) -> frozenset[str]:
+        return frozenset(v.strip() for v in value.split(",") if v.strip())
+
+    @property
+    def allowed_teams(self) -> frozenset[str]:
+        return self._listed(self.slack_allowed_teams)
+
+    @property
+    def allowed_channels(self) -> frozenset[str]:
+        return self._listed(self.slack_allowed_channels)
+
+    @property
+    def allowed_users(self) -> frozenset[str]:
+        return self._listed(self.slack_allowed_users)
 
     @property
     def provider_order(self) -> list[str]:

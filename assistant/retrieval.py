@@ -98,7 +98,7 @@ def answer(searcher: Searcher, state: SearchState, *, reason: str) -> tuple[str,
     if state.available_from:
         constraints.append(f"free from {state.available_from} to {state.available_to}")
     heading = f"Best matches for “{state.query}”" + (f" ({'; '.join(constraints)})" if constraints else "")
-    lines.append(f"*{heading}*")
+    lines.append(f"**{heading}**")
     if not results:
         lines.append("Nobody matches. Try broader words, or drop a constraint.")
     for rank, r in enumerate(results, 1):

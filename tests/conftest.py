@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from skillmatch.db import create_db_engine, upgrade
+from skillmatch.config import Settings
+from skillmatch.db import create_db_engine, session_factory, upgrade
+from skillmatch.embeddings import OnnxEmbedder
+from skillmatch.ingest.cv_store import CvStore
+from skillmatch.ingest.sample import ingest_sample
 
 POSTGRES_URL = os.environ.get(
     "SKILLMATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -102,3 +109,26 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+# --- the bundled sample data in a database, built once per session, copied per test ---------------
+
+TODAY = date(2026, 11, 27)
+
+
+@pytest.fixture(scope="session")
+def sample_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sample-db") / "sample.db"
+    engine = create_db_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    ingest_sample(sessions, CvStore(sessions, OnnxEmbedder(), Settings(), today=TODAY))
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def sample_db_url(sample_db_template: Path, tmp_path: Path) -> Iterator[str]:
+    copy = tmp_path / "sample.db"
+    shutil.copy(sample_db_template, copy)
+    yield f"sqlite:///{copy}"

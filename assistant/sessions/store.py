@@ -121,6 +121,12 @@ class SessionStore:
             with session_scope(self.sessions) as session:
                 return _ref(session.scalars(select(Conversation).filter_by(thread_key=thread_key)).one())
 
+    def find(self, thread_key: str) -> ConversationRef | None:
+        """The conversation of a thread, if there is one (never creates it)."""
+        with session_scope(self.sessions) as session:
+            row = session.scalar(select(Conversation).where(Conversation.thread_key == thread_key))
+            return _ref(row) if row is not None else None
+
     def get(self, conversation_id: int) -> ConversationRef:
         with session_scope(self.sessions) as session:
             return _ref(session.get_one(Conversation, conversation_id))

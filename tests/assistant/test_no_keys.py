@@ -20,7 +20,18 @@ from tests.fakes.openai_server import FakeOpenAI
 
 
 @pytest.fixture
-def runtime(sample_db_url: str) -> Iterator[tuple[Runtime, FakeOpenAI]]:
+def only_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deployment without keys has no other Langfuse client; other tests in this process may have one."""
+    from langfuse._client.resource_manager import LangfuseResourceManager
+
+    from assistant import telemetry
+
+    monkeypatch.setattr(LangfuseResourceManager, "_instances", {})
+    telemetry._disabled_client.cache_clear()
+
+
+@pytest.fixture
+def runtime(sample_db_url: str, only_this_process: None) -> Iterator[tuple[Runtime, FakeOpenAI]]:
     with FakeOpenAI() as fake:
         settings = AssistantSettings(
             DATABASE_URL=sample_db_url,
