@@ -77,6 +77,11 @@ def _matcher(match: Matcher) -> Callable[[RecordedRequest], bool]:
     return match
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog of 5 resets connections when a load test opens hundreds at once.
+    request_queue_size = 512
+
+
 class FakeServer:
     """Start with `with FakeX() as fake:` or `fake.start()` / `fake.stop()`."""
 
@@ -94,7 +99,7 @@ class FakeServer:
     # -- lifecycle --
 
     def start(self) -> Self:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server = _Server(("127.0.0.1", 0), _Handler)
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         if self._tls:
