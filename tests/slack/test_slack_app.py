@@ -211,3 +211,39 @@ def test_thread_keys_round_trip() -> None:
     assert SlackThread.from_key(thread.key) == thread
     assert SlackThread("T1", "D1", DM_THREAD).reply_thread_ts is None
     assert uuid.UUID(int=0)  # keeps the uuid import honest for readers of the fixtures
+
+
+async def test_health_and_readiness(slack_app: SlackApp) -> None:
+    health = await slack_app.http.get("/healthz")
+    assert health.status == 200 and (await health.json())["status"] == "ok"
+    ready = await slack_app.http.get("/readyz")
+    assert ready.status == 200 and (await ready.json())["status"] == "ready"
+
+
+def test_manifest_installs_an_assistant_app_with_only_the_scopes_it_needs() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
+    features = manifest["features"]
+    assert "assistant_view" in features
+    assert features["app_home"]["messages_tab_enabled"] is True
+    assert features["app_home"]["messages_tab_read_only_enabled"] is False
+    assert [c["command"] for c in features["slash_commands"]] == ["/skillmatch"]
+    settings = manifest["settings"]
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_mention",
+        "app_home_opened",
+        "message.im",
+        "assistant_thread_started",
+        "assistant_thread_context_changed",
+    }
+    assert settings["interactivity"]["is_enabled"] is True
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "assistant:write",
+        "chat:write",
+        "commands",
+        "im:history",
+        "app_mentions:read",
+    }
