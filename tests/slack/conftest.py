@@ -52,7 +52,9 @@ class SlackApp:
         await self.channel.drain(timeout=20)
 
 
-async def start_app(database_url: str, slack: FakeSlack, openai: FakeOpenAI, **settings: Any) -> SlackApp:
+async def start_app(
+    database_url: str, slack: FakeSlack, openai: FakeOpenAI, *, langfuse: Any = None, **settings: Any
+) -> SlackApp:
     config = AssistantSettings(
         DATABASE_URL=database_url,
         OPENAI_API_KEY=openai.api_key,
@@ -63,7 +65,7 @@ async def start_app(database_url: str, slack: FakeSlack, openai: FakeOpenAI, **s
         SLACK_API_BASE_URL=slack.api_url,
         **settings,
     )
-    runtime = build_runtime(config, today=lambda: TODAY)
+    runtime = build_runtime(config, today=lambda: TODAY, langfuse=langfuse)
     runtime.searcher = runtime.engine.searcher = Searcher(
         runtime.sessions, runtime.searcher.embedder, today=TODAY
     )
