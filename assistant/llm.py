@@ -27,6 +27,7 @@ import asyncio
 import email.utils
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -120,6 +121,14 @@ class StreamEvent:
 
     delta: str = ""
     response: LLMResponse | None = None
+
+
+_REASONING_MODELS = re.compile(r"^(o\d|gpt-5)")
+
+
+def is_reasoning_model(model: str) -> bool:
+    """OpenAI's o-series and gpt-5 models refuse `max_tokens` and a non-default temperature."""
+    return bool(_REASONING_MODELS.match(model.lower()))
 
 
 class AllProvidersFailed(Exception):
@@ -362,10 +371,11 @@ class _Run:
             kwargs["tools"] = request.tools
             if request.tool_choice is not None:
                 kwargs["tool_choice"] = request.tool_choice
-        if request.temperature is not None:
+        reasoning = is_reasoning_model(provider.model)
+        if request.temperature is not None and not reasoning:  # reasoning models accept only the default
             kwargs["temperature"] = request.temperature
         if request.max_tokens is not None:
-            kwargs["max_tokens"] = request.max_tokens
+            kwargs["max_completion_tokens" if reasoning else "max_tokens"] = request.max_tokens
         if request.langfuse_prompt is not None:
             kwargs["langfuse_prompt"] = request.langfuse_prompt
         return kwargs

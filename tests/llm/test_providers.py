@@ -185,3 +185,22 @@ async def test_a_streamed_generation_records_usage(
     assert generation.usage is not None and generation.usage["prompt_tokens"] == 20
     assert "Anna Roth." in str(generation.output)
     assert generation.metadata["provider"] == "openai"
+
+
+async def test_reasoning_models_get_max_completion_tokens_and_no_temperature(make_llm) -> None:  # type: ignore[no-untyped-def]
+    from assistant.llm import LLMRequest
+    from tests.fakes.openai_server import FakeOpenAI
+    from tests.llm.conftest import openai_provider
+
+    with FakeOpenAI() as fake:
+        for model, reasoning in (("gpt-5-mini", True), ("o4-mini", True), ("gpt-4o-mini", False)):
+            llm = make_llm(openai_provider(fake.base_url, model=model))
+            await llm.complete(
+                LLMRequest(messages=[{"role": "user", "content": "hi"}], temperature=0.2, max_tokens=300)
+            )
+            sent = fake.chat_requests()[-1].json()
+            if reasoning:
+                assert sent["max_completion_tokens"] == 300 and "max_tokens" not in sent
+                assert "temperature" not in sent
+            else:
+                assert sent["max_tokens"] == 300 and sent["temperature"] == 0.2
