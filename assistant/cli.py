@@ -13,13 +13,11 @@ from rich.table import Table
 
 from assistant.config import AssistantSettings
 from skillmatch.cli import app
-from skillmatch.cli.common import DatabaseUrlOption, console, fail
+from skillmatch.cli.common import AppContext, DatabaseUrlOption, console, fail, resolve_settings
 
 
 def assistant_settings(ctx: typer.Context, database_url: str | None) -> AssistantSettings:
-    settings = AssistantSettings()
-    url = database_url or ctx.find_root().params.get("database_url")
-    return settings.model_copy(update={"database_url": url}) if url else settings
+    return resolve_settings(ctx, database_url, AssistantSettings)
 
 
 @app.command("chat")
@@ -144,15 +142,11 @@ def audit(
     except ValueError as exc:
         raise fail(f"--since {since!r}: use 30m, 24h, 7d or an ISO timestamp") from exc
     if source == "ledger":
-        from skillmatch.db import create_db_engine, is_schema_current, session_factory, upgrade
-
-        db = create_db_engine(settings.database_url)
+        context = AppContext(settings=settings).migrated()
         try:
-            if not is_schema_current(db):
-                upgrade(db)
-            calls = ledger_calls(session_factory(db), since=start, session_id=session)
+            calls = ledger_calls(context.sessions, since=start, session_id=session)
         finally:
-            db.dispose()
+            context.close()
     elif source == "langfuse":
         from assistant.audit_langfuse import langfuse_calls
 

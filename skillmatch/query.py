@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from skillmatch.cvparse import _CITY_RE, CEFR, CITIES, LANGUAGE_NAMES
+from skillmatch.cvparse import _CITY_RE, CITIES, LANGUAGE_NAMES
 from skillmatch.text.lexicon import get_lexicon
 from skillmatch.text.tokens import tokenize
 
@@ -95,7 +95,3 @@ def _locations(text: str) -> list[str]:
         if city not in found:
             found.append(city)
     return found
-
-
-def level_at_least(level: str | None, minimum: str) -> bool:
-    return level is not None and level in CEFR and CEFR.index(level) >= CEFR.index(minimum)

@@ -18,7 +18,7 @@ from skillmatch.corpus import corpus_version
 from skillmatch.cvparse import CEFR
 from skillmatch.embeddings import Embedder, normalise_rows
 from skillmatch.index import ChunkRecord, SearchIndex, load_index
-from skillmatch.query import QueryIntent, analyse_query, level_at_least
+from skillmatch.query import QueryIntent, analyse_query
 from skillmatch.text.lexicon import detect_language, get_lexicon
 from skillmatch.text.negation import negated_spans
 from skillmatch.text.tokens import tokenize
@@ -98,6 +98,15 @@ def person_scores(values: np.ndarray, index: SearchIndex) -> np.ndarray:
         best[index.segment_owners] = np.maximum.reduceat(values, index.segment_starts)
         total[index.segment_owners] = np.add.reduceat(values, index.segment_starts)
     return best + 0.15 * np.minimum(total - best, 2.0 * best)
+
+
+def _language_levels(index: SearchIndex, code: str) -> np.ndarray:
+    """Per person: the CEFR rank (0..5) in this language, -1 when they do not speak it."""
+    return index.person_array(f"language:{code}", lambda p: CEFR_RANK.get(p.languages.get(code, ""), -1), int)
+
+
+def _locations(index: SearchIndex) -> np.ndarray:
+    return index.person_array("location", lambda p: p.location or "")
 
 
 def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
@@ -230,12 +239,10 @@ class Searcher:
             factors *= fit[levels]
         if intent.language:
             code, minimum = intent.language
-            levels = index.person_array(
-                f"language:{code}", lambda p: CEFR_RANK.get(p.languages.get(code, ""), -1), int
-            )
+            levels = _language_levels(index, code)
             factors *= np.where(levels >= CEFR_RANK[minimum], 1.0, np.where(levels >= 0, 0.6, 0.35))
         if intent.locations:
-            locations = index.person_array("location", lambda p: p.location or "")
+            locations = _locations(index)
             wanted = np.isin(locations, intent.locations)
             factors *= np.where(wanted, 1.0, np.where(locations == "Remote", 0.85, 0.6))
         return factors.astype(np.float32)
@@ -244,13 +251,11 @@ class Searcher:
     def _filter_mask(index: SearchIndex, filters: SearchFilters) -> np.ndarray:
         mask = np.ones(index.size, dtype=bool)
         if filters.locations:
-            wanted = {loc.casefold() for loc in filters.locations}
-            mask &= np.array([(p.location or "").casefold() in wanted for p in index.people], dtype=bool)
+            folded = index.person_array("location:folded", lambda p: (p.location or "").casefold())
+            mask &= np.isin(folded, [loc.casefold() for loc in filters.locations])
         if filters.language:
             code, minimum = filters.language
-            mask &= np.array(
-                [level_at_least(p.languages.get(code), minimum) for p in index.people], dtype=bool
-            )
+            mask &= _language_levels(index, code) >= CEFR_RANK[minimum]
         if filters.only_people is not None:
             allowed = set(filters.only_people)
             mask &= np.array([p.id in allowed for p in index.people], dtype=bool)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,6 +17,7 @@ from skillmatch.embeddings import Embedder, build_embedder
 from skillmatch.ingest.cv_store import CvStore
 from skillmatch.search import Searcher
 
+S = TypeVar("S", bound=Settings)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -65,14 +66,20 @@ class AppContext:
             self.engine.dispose()
 
 
-def open_context(ctx: typer.Context | None, database_url: str | None) -> AppContext:
+def resolve_settings(
+    ctx: typer.Context | None,
+    database_url: str | None,
+    settings_class: type[S] = Settings,  # type: ignore[assignment]
+) -> S:
     """The sub-command's --database-url wins, then the one given before it, then DATABASE_URL/.env."""
     if not database_url and ctx is not None:
         database_url = ctx.find_root().params.get("database_url")
-    settings = Settings()
-    if database_url:
-        settings = settings.model_copy(update={"database_url": database_url})
-    return AppContext(settings=settings)
+    settings = settings_class()
+    return settings.model_copy(update={"database_url": database_url}) if database_url else settings
+
+
+def open_context(ctx: typer.Context | None, database_url: str | None) -> AppContext:
+    return AppContext(settings=resolve_settings(ctx, database_url))
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
