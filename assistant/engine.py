@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import AssistantSettings
@@ -35,6 +37,7 @@ from assistant.sessions import (
 from assistant.telemetry import CallRecord, Telemetry, TurnTrace, request_hash, trace_id_for
 from assistant.tools import ToolContext, ToolResult, run_tool, status_text, tool_schemas
 from assistant.tools.cv import candidate_records
+from skillmatch.models import Feedback, Message
 from skillmatch.search import Searcher
 
 log = logging.getLogger(__name__)
@@ -198,6 +201,32 @@ class Engine:
             run=lambda t: self._turn(conversation, message.content or "", t, on_status, on_delta),
             tags=[conversation.platform],
         )
+
+    async def record_feedback(
+        self, platform: str, trace_id: str, user_id: str | None, *, positive: bool
+    ) -> bool:
+        """A thumbs up/down on an answer: a Langfuse score on its trace and a feedback row. One vote per
+        person and answer; False when the vote was a repeat or the trace id is not one of ours."""
+        if not re.fullmatch(r"[0-9a-f]{32}", trace_id):
+            return False
+        if not await asyncio.to_thread(
+            self.store.record_event_once, platform, f"feedback:{trace_id}:{user_id}"
+        ):
+            return False
+        value = 1.0 if positive else 0.0
+        self.telemetry.score(trace_id=trace_id, name="user_feedback", value=value)
+        await asyncio.to_thread(self._save_feedback, trace_id, user_id, value)
+        return True
+
+    def _save_feedback(self, trace_id: str, user_id: str | None, value: float) -> None:
+        with self.sessions() as session:
+            conversation_id = session.scalar(
+                select(Message.conversation_id).where(Message.trace_id == trace_id).limit(1)
+            )
+            session.add(
+                Feedback(trace_id=trace_id, conversation_id=conversation_id, user_id=user_id, value=value)
+            )
+            session.commit()
 
     # -- the turn ---------------------------------------------------------------------------------------
 

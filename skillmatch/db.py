@@ -87,6 +87,12 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def ensure_schema(engine: Engine) -> None:
+    """Bring the schema to head; cheap when it already is, so every entry point just calls it."""
+    if not is_schema_current(engine):
+        upgrade(engine)
+
+
 def is_schema_current(engine: Engine) -> bool:
     from alembic.script import ScriptDirectory
 

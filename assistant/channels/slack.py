@@ -29,7 +29,6 @@ from assistant.channels import slack_format as fmt
 from assistant.engine import TurnReply, TurnRequest
 from assistant.runtime import Runtime
 from assistant.sessions import ThreadSerializer, thread_key_slack
-from skillmatch.models import Feedback, Message
 
 log = logging.getLogger(__name__)
 
@@ -353,14 +352,8 @@ class SlackChannel:
         trace_id = action.get("value", "")
         positive = action.get("action_id") == "feedback_up"
         user = body.get("user", {}).get("id")
-        if not re.fullmatch(r"[0-9a-f]{32}", trace_id):
+        if not await self.runtime.engine.record_feedback(PLATFORM, trace_id, user, positive=positive):
             return
-        if not await asyncio.to_thread(
-            self.runtime.store.record_event_once, PLATFORM, f"feedback:{trace_id}:{user}"
-        ):
-            return  # one vote per person and answer
-        self.runtime.telemetry.score(trace_id=trace_id, name="user_feedback", value=1.0 if positive else 0.0)
-        await asyncio.to_thread(self._save_feedback, trace_id, user, positive)
         channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id")
         if channel and user:
             thread_ts = body.get("message", {}).get("thread_ts") or body.get("container", {}).get(
@@ -372,23 +365,6 @@ class SlackChannel:
                 )
             except SlackApiError as exc:
                 log.warning("slack: feedback acknowledgement failed: %s", exc.response.get("error"))
-
-    def _save_feedback(self, trace_id: str, user: str | None, positive: bool) -> None:
-        from sqlalchemy import select
-
-        with self.runtime.sessions() as session:
-            conversation_id = session.scalar(
-                select(Message.conversation_id).where(Message.trace_id == trace_id).limit(1)
-            )
-            session.add(
-                Feedback(
-                    trace_id=trace_id,
-                    conversation_id=conversation_id,
-                    user_id=user,
-                    value=1.0 if positive else 0.0,
-                )
-            )
-            session.commit()
 
     # -- App Home ----------------------------------------------------------------------------------------
 

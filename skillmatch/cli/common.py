@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from skillmatch.config import Settings
-from skillmatch.db import create_db_engine, is_schema_current, session_factory, upgrade
+from skillmatch.db import create_db_engine, ensure_schema, session_factory
 from skillmatch.embeddings import Embedder, build_embedder
 from skillmatch.ingest.cv_store import CvStore
 from skillmatch.search import Searcher
@@ -57,8 +57,7 @@ class AppContext:
 
     def migrated(self) -> AppContext:
         """Bring the schema to head; cheap when already current, so commands just call it."""
-        if not is_schema_current(self.engine):
-            upgrade(self.engine)
+        ensure_schema(self.engine)
         return self
 
     def close(self) -> None:
