@@ -258,6 +258,9 @@ class Conversation(Base):
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The delivery lease: which replica runs this thread's turns, until when (renewed by its heartbeat).
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation", cascade="all, delete-orphan", order_by="Message.id"
@@ -266,7 +269,10 @@ class Conversation(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_conversation_id_id", "conversation_id", "id"),)
+    __table_args__ = (
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        Index("ix_messages_status_conversation_id", "status", "conversation_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
@@ -280,6 +286,13 @@ class Message(Base):
     token_count: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="ok")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Delivery of a user message's answer (see assistant/delivery): the platform's order within the thread,
+    # where to answer, what was already posted for the answer, the finished answer, and how often it ran.
+    order_key: Mapped[str | None] = mapped_column(String(64))
+    reply_to: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reply_ref: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reply: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
