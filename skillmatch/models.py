@@ -150,6 +150,22 @@ class JiraIssue(Base):
     resolved: Mapped[datetime | None] = mapped_column()
 
 
+class JiraTicket(Base):
+    """What the staffing jobs (assistant/jobs) remember per request ticket: the request they read, what
+    they understood, the result they posted and where, and the lease that keeps two runs from posting."""
+
+    __tablename__ = "jira_tickets"
+
+    issue_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    input_hash: Mapped[str | None] = mapped_column(String(64))
+    constraints: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result_hash: Mapped[str | None] = mapped_column(String(64))
+    comment_id: Mapped[str | None] = mapped_column(String(64))
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 # --- ERP (MOCO) ---------------------------------------------------------------------------------------
 
 
