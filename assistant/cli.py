@@ -200,44 +200,4 @@ def _print_audit(report, source: str, since: str) -> None:  # type: ignore[no-un
         console.print("No LLM calls in this window.")
 
 
-@app.command("serve")
-def serve(
-    ctx: typer.Context,
-    socket: Annotated[
-        bool, typer.Option("--socket", help="Socket Mode (needs SLACK_APP_TOKEN): no public URL.")
-    ] = False,
-    host: Annotated[str | None, typer.Option(help="Listen address (default SKILLMATCH_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port (default SKILLMATCH_PORT).")] = None,
-    database_url: DatabaseUrlOption = None,
-) -> None:
-    """Run the Slack app: /slack/events (events, commands, interactivity), /healthz and /readyz."""
-    import logging
-
-    from aiohttp import web
-
-    from assistant.channels.slack import SlackChannel
-    from assistant.runtime import build_runtime
-    from assistant.server import build_web_app, run_socket_mode
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = assistant_settings(ctx, database_url)
-    if not settings.slack_bot_token:
-        raise fail("SLACK_BOT_TOKEN is not set (see README, Slack)")
-    if socket and not settings.slack_app_token:
-        raise fail("--socket needs SLACK_APP_TOKEN (an app-level token with connections:write)")
-    if not socket and not settings.slack_signing_secret:
-        raise fail("SLACK_SIGNING_SECRET is not set: Slack requests could not be verified")
-    runtime = build_runtime(settings)
-    try:
-        slack = SlackChannel(runtime)
-        if socket:
-            asyncio.run(run_socket_mode(runtime, slack))
-        else:
-            web.run_app(
-                build_web_app(runtime, slack),
-                host=host or settings.host,
-                port=port or settings.port,
-                access_log=None,  # request lines would carry Slack ids, never tokens, but add nothing here
-            )
-    finally:
-        runtime.close()
+from assistant import cli_serve  # noqa: E402,F401 - registers `serve`

@@ -64,7 +64,14 @@ class AssistantSettings(Settings):
     # Serving.
     host: str = Field(default="0.0.0.0", alias="SKILLMATCH_HOST")
     port: int = Field(default=3000, alias="SKILLMATCH_PORT")
-    max_concurrent_turns: int = Field(default=64, alias="SKILLMATCH_MAX_CONCURRENT_TURNS")
+    max_concurrent_turns: int = Field(default=64, ge=1, alias="SKILLMATCH_MAX_CONCURRENT_TURNS")
+    # Delivery (assistant/delivery): leases, takeover, order. A dead replica's threads are taken over
+    # after at most lease + poll seconds.
+    lease_seconds: float = Field(default=20.0, gt=0, alias="SKILLMATCH_LEASE_SECONDS")
+    delivery_poll_seconds: float = Field(default=2.0, gt=0, alias="SKILLMATCH_DELIVERY_POLL_SECONDS")
+    order_window_ms: int = Field(default=300, ge=0, alias="SKILLMATCH_ORDER_WINDOW_MS")
+    max_turn_attempts: int = Field(default=2, ge=1, alias="SKILLMATCH_MAX_TURN_ATTEMPTS")
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0, alias="SKILLMATCH_SHUTDOWN_GRACE_SECONDS")
 
     @field_validator("llm_prices", mode="before")
     @classmethod

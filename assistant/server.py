@@ -1,39 +1,53 @@
-"""`skillmatch serve`: the Slack endpoint over HTTP (or Socket Mode), health and readiness, one process
-with the engine. Runs on aiohttp, which slack-bolt's async adapter and the Microsoft 365 Agents SDK share."""
+"""`skillmatch serve`: the chat channels' endpoints, health and readiness, and turn delivery in one process.
+
+Runs on aiohttp, which slack-bolt's async adapter and the Microsoft 365 Agents SDK share. Each channel
+mounts its own routes; delivery starts after the server listens (readiness never waits for a backlog)
+and, on shutdown, finishes or hands back what this replica was answering.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Protocol
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from sqlalchemy import text
 
-from assistant.channels.slack import SlackChannel
+from assistant.delivery import Delivery
 from assistant.runtime import Runtime
 
 log = logging.getLogger(__name__)
-SLACK_KEY: web.AppKey[SlackChannel] = web.AppKey("slack", SlackChannel)
+READY_DB_TIMEOUT = 2.0  # seconds /readyz waits for the database (keep the probe's timeout above this)
+
+
+class WebChannel(Protocol):
+    platform: str
+
+    def mount(self, router: web.UrlDispatcher) -> None: ...
+
+
+DELIVERY_KEY: web.AppKey[Delivery] = web.AppKey("delivery", Delivery)
 RUNTIME_KEY: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
 
 
-def build_web_app(runtime: Runtime, slack: SlackChannel) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024)  # Slack payloads are small; refuse anything huge
-    app[SLACK_KEY] = slack
+def build_delivery(runtime: Runtime) -> Delivery:
+    return Delivery(
+        settings=runtime.settings, sessions=runtime.sessions, store=runtime.store, engine=runtime.engine
+    )
+
+
+def build_web_app(runtime: Runtime, delivery: Delivery, channels: list[WebChannel]) -> web.Application:
+    app = web.Application(client_max_size=1024 * 1024)  # chat payloads are small; refuse anything huge
+    app[DELIVERY_KEY] = delivery
     app[RUNTIME_KEY] = runtime
-    app.router.add_post("/slack/events", _slack_events)
+    for channel in channels:
+        channel.mount(app.router)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.on_startup.append(_startup)
     app.on_shutdown.append(_shutdown)
     return app
-
-
-async def _slack_events(request: web.Request) -> web.Response:
-    slack = request.app[SLACK_KEY]
-    bolt_response = await slack.app.async_dispatch(await to_bolt_request(request))
-    return await to_aiohttp_response(bolt_response)
 
 
 async def _healthz(_: web.Request) -> web.Response:
@@ -49,31 +63,33 @@ async def _readyz(request: web.Request) -> web.Response:
             connection.execute(text("select 1"))
 
     try:
-        await asyncio.wait_for(asyncio.to_thread(ping), timeout=2.0)
+        await asyncio.wait_for(asyncio.to_thread(ping), timeout=READY_DB_TIMEOUT)
     except Exception as exc:
         return web.json_response({"status": "unavailable", "reason": type(exc).__name__}, status=503)
-    return web.json_response({"status": "ready", "in_flight": request.app[SLACK_KEY].in_flight})
+    delivery = request.app[DELIVERY_KEY]
+    return web.json_response(
+        {"status": "ready", "in_flight": delivery.in_flight, "running": delivery.running}
+    )
 
 
 async def _startup(app: web.Application) -> None:
-    slack = app[SLACK_KEY]
-    slack.spawn(slack.resume())
+    delivery = app[DELIVERY_KEY]
+    delivery.start()
     # Warm the index so the first question does not pay for loading it.
-    slack.spawn(asyncio.to_thread(app[RUNTIME_KEY].searcher.index))
+    delivery.spawn(asyncio.to_thread(app[RUNTIME_KEY].searcher.index))
 
 
 async def _shutdown(app: web.Application) -> None:
-    await app[SLACK_KEY].drain(timeout=25.0)
+    await app[DELIVERY_KEY].stop()
     app[RUNTIME_KEY].telemetry.flush()
 
 
-async def run_socket_mode(runtime: Runtime, slack: SlackChannel) -> None:
+async def run_socket_mode(runtime: Runtime, delivery: Delivery, slack_app: object, app_token: str) -> None:
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-    assert runtime.settings.slack_app_token
-    handler = AsyncSocketModeHandler(slack.app, runtime.settings.slack_app_token.get_secret_value())
-    slack.spawn(slack.resume())
+    handler = AsyncSocketModeHandler(slack_app, app_token)
+    delivery.start()
     try:
         await handler.start_async()
     finally:
-        await slack.drain(timeout=25.0)
+        await delivery.stop()

@@ -10,6 +10,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from assistant.messages import feedback_ack_text
+
 Block = dict[str, Any]
 Record = dict[str, Any]
 
@@ -351,10 +353,6 @@ def _fallback(blocks: list[Block], index: int, total: int) -> str:
     return _clip((f"({index + 1}/{total}) " if total > 1 else "") + plain, FALLBACK_CHARS)
 
 
-def feedback_ack_text(positive: bool) -> str:
-    return "Thanks — noted 👍" if positive else "Thanks — noted 👎 This helps us improve the answers."
-
-
 def feedback_ack_blocks(positive: bool) -> list[Block]:
     return [{**_context(feedback_ack_text(positive)), "block_id": "feedback_ack"}]
 
@@ -434,29 +432,12 @@ def suggested_prompts() -> list[dict[str, str]]:
     return [{"title": title, "message": message} for title, message in PROMPTS]
 
 
-REFUSALS = {
-    "channel": "This assistant isn't enabled in this channel. Send me a direct message instead, "
-    "or ask the SkillMatch admins to enable this channel.",
-    "user": "Sorry, SkillMatch isn't enabled for your account yet. Please ask the SkillMatch admins.",
-    "workspace": "SkillMatch isn't enabled for this workspace. Please ask the SkillMatch admins.",
-}
+def mrkdwn_text(text: str) -> str:
+    """Shared wording (assistant.messages) as mrkdwn: escaped, *bold* kept."""
+    return markdown_to_mrkdwn(text)
 
 
-def refusal_text(reason: str) -> str:
-    """Allowlist refusals; `reason` is "channel", "user" or "workspace" (others get a general text)."""
-    return REFUSALS.get(reason, "SkillMatch isn't available here. Please ask the SkillMatch admins.")
-
-
-def file_share_text() -> str:
-    return (
-        "I don't read files shared in chat. CVs come from SharePoint and the CV folder and are "
-        "searchable after the next sync. Tell me in words who you are looking for."
-    )
-
-
-def error_text() -> str:
-    return "Sorry, something went wrong on my side. Please try again in a moment; the team has been notified."
-
-
-def loading_messages() -> list[str]:
-    return ["Searching CVs…", "Checking Jira history…", "Checking availability…", "Comparing candidates…"]
+def command_failed_text(reason: str) -> str:
+    if reason in ("not_in_channel", "channel_not_found"):
+        return "I can't post in this channel yet: invite me with `/invite @SkillMatch`, or DM me."
+    return "Slack didn't let me start a thread just now. Please try again in a moment, or DM me."

@@ -1,19 +1,19 @@
 """Thread key <-> conversation, history within a token budget, event dedupe, in-order turns per thread.
 
-`keys` names threads, `store` keeps conversations and messages, `window` fits a history into a budget,
-`serializer` runs the turns of one thread one at a time and in order, across replicas on PostgreSQL.
+`keys` names threads, `store` keeps conversations and messages, `window` fits a history into a budget.
+Running the turns of a thread in order, across replicas, is `assistant.delivery`'s job.
 """
 
 from assistant.sessions.keys import thread_key_console, thread_key_slack, thread_key_teams
-from assistant.sessions.serializer import ThreadSerializer
 from assistant.sessions.store import (
+    ANSWERED,
     FAILED,
     OK,
     PENDING,
     PROCESSING,
-    RETRY,
-    RETRYING,
+    UNFINISHED,
     ConversationRef,
+    MessageStatus,
     NewMessage,
     SessionStore,
     StoredMessage,
@@ -21,17 +21,17 @@ from assistant.sessions.store import (
 from assistant.sessions.window import message_tokens
 
 __all__ = [
+    "ANSWERED",
     "FAILED",
     "OK",
     "PENDING",
     "PROCESSING",
-    "RETRY",
-    "RETRYING",
+    "UNFINISHED",
     "ConversationRef",
+    "MessageStatus",
     "NewMessage",
     "SessionStore",
     "StoredMessage",
-    "ThreadSerializer",
     "message_tokens",
     "thread_key_console",
     "thread_key_slack",

@@ -1,34 +1,39 @@
 """Conversations per thread key, their messages, the token-budgeted history and event dedupe.
 
-Message status: a user message waiting for its turn is "pending" (its id is the arrival order); the
-thread's drain moves it to "processing", then "ok" or "failed". A "processing" message found by the next
-holder of the thread lock belongs to a dead worker: it becomes "retry", is run once more as "retrying",
-and fails if that attempt dies too (a message that crashes its worker must not block the thread forever).
+Message status: a user message waiting for its turn is "pending"; the delivery layer (see
+`assistant.delivery`) moves it to "processing" when its turn starts, to "answered" once the answer is
+stored, and to "ok" once the answer is on the platform, or to "failed". Pending and failed messages are
+never shown to the model; a failed turn's replies are failed with it.
 
 Timeline: `created_at` of a settled message is its place in the conversation, stamped when it is written
 and, for a queued user message, again when its turn starts, so a question that arrived while the previous
 answer was being written still comes after that answer. Stamps are strictly increasing per conversation
-(writes of a thread are serialised), so clock skew between replicas cannot reorder a conversation.
+(writes of a thread are serialised by its lease), so clock skew between replicas cannot reorder a
+conversation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.sessions.window import fit, message_tokens
-from skillmatch.db import session_scope
+from skillmatch.db import insert_ignoring_conflicts, session_scope
 from skillmatch.models import Conversation, Message, ProcessedEvent, utcnow
 
-PENDING, PROCESSING, OK, FAILED = "pending", "processing", "ok", "failed"
-RETRY, RETRYING = "retry", "retrying"  # the second (and last) attempt after a worker died
-QUEUED = (PENDING, RETRY)  # waiting for their turn: not part of the conversation yet
-RUNNING = (PROCESSING, RETRYING)
+MessageStatus = Literal["pending", "processing", "answered", "ok", "failed"]
+PENDING: MessageStatus = "pending"
+PROCESSING: MessageStatus = "processing"
+ANSWERED: MessageStatus = "answered"  # the answer is stored; delivering it to the platform is not confirmed
+OK: MessageStatus = "ok"
+FAILED: MessageStatus = "failed"
+QUEUED = (PENDING,)  # waiting for their turn: not part of the conversation yet
+RUNNING = (PROCESSING,)
+UNFINISHED = (PENDING, PROCESSING, ANSWERED)  # the delivery layer still owes the user an answer
 HIDDEN = (*QUEUED, FAILED)  # never shown to the model
 TITLE_CHARS = 100
 TICK = timedelta(microseconds=1)
@@ -54,6 +59,8 @@ class NewMessage:
     trace_id: str | None = None
     platform_message_id: str | None = None
     status: str = OK
+    order_key: str | None = None
+    reply_to: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,18 +115,32 @@ class SessionStore:
     def open(self, thread_key: str, *, platform: str, user_id: str | None) -> ConversationRef:
         """Get or create; two processes creating the same key at once end up with the same row."""
         with session_scope(self.sessions) as session:
-            row = session.scalar(select(Conversation).where(Conversation.thread_key == thread_key))
-            if row is not None:
-                return _ref(row)
-        try:
-            with session_scope(self.sessions) as session:
-                row = Conversation(thread_key=thread_key, platform=platform, user_id=user_id, state={})
-                session.add(row)
-                session.flush()
-                return _ref(row)
-        except IntegrityError:  # created concurrently: the other writer's row is the conversation
-            with session_scope(self.sessions) as session:
-                return _ref(session.scalars(select(Conversation).filter_by(thread_key=thread_key)).one())
+            return _ref(self.open_in(session, thread_key, platform=platform, user_id=user_id))
+
+    def open_in(
+        self, session: Session, thread_key: str, *, platform: str, user_id: str | None
+    ) -> Conversation:
+        """`open` inside the caller's transaction: INSERT ... ON CONFLICT DO NOTHING, then read the row
+        (on PostgreSQL a concurrent creator's row is visible once its transaction commits)."""
+        row = session.scalar(select(Conversation).where(Conversation.thread_key == thread_key))
+        if row is not None:
+            return row
+        now = utcnow()
+        insert_ignoring_conflicts(
+            session,
+            Conversation,
+            [
+                {
+                    "thread_key": thread_key,
+                    "platform": platform,
+                    "user_id": user_id,
+                    "state": {},
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            ],
+        )
+        return session.scalars(select(Conversation).where(Conversation.thread_key == thread_key)).one()
 
     def find(self, thread_key: str) -> ConversationRef | None:
         """The conversation of a thread, if there is one (never creates it)."""
@@ -173,41 +194,46 @@ class SessionStore:
     def append_many(self, conversation_id: int, entries: list[NewMessage]) -> list[int]:
         """Several messages in one transaction and in this order (a tool call with its results)."""
         with session_scope(self.sessions) as session:
-            stamp: datetime | None = None
-            rows = []
-            for entry in entries:
-                if entry.status in QUEUED:
-                    now = utcnow()
-                else:
-                    stamp = self._next_stamp(session, conversation_id) if stamp is None else stamp + TICK
-                    now = stamp
-                chat = _chat(entry.role, entry.content, entry.tool_calls, entry.tool_call_id, entry.name)
-                rows.append(
-                    Message(
-                        conversation_id=conversation_id,
-                        role=entry.role,
-                        content=entry.content,
-                        tool_calls=entry.tool_calls,
-                        tool_call_id=entry.tool_call_id,
-                        name=entry.name,
-                        trace_id=entry.trace_id,
-                        platform_message_id=entry.platform_message_id,
-                        token_count=message_tokens(chat),
-                        status=entry.status,
-                        created_at=now,
-                    )
+            return self.insert(session, conversation_id, entries)
+
+    def insert(self, session: Session, conversation_id: int, entries: list[NewMessage]) -> list[int]:
+        """`append_many` inside the caller's transaction (the delivery layer stores a message and its
+        dedupe key together)."""
+        stamp: datetime | None = None
+        rows = []
+        for entry in entries:
+            if entry.status in QUEUED:
+                now = utcnow()
+            else:
+                stamp = self._next_stamp(session, conversation_id) if stamp is None else stamp + TICK
+                now = stamp
+            chat = _chat(entry.role, entry.content, entry.tool_calls, entry.tool_call_id, entry.name)
+            rows.append(
+                Message(
+                    conversation_id=conversation_id,
+                    role=entry.role,
+                    content=entry.content,
+                    tool_calls=entry.tool_calls,
+                    tool_call_id=entry.tool_call_id,
+                    name=entry.name,
+                    trace_id=entry.trace_id,
+                    platform_message_id=entry.platform_message_id,
+                    token_count=message_tokens(chat),
+                    status=entry.status,
+                    created_at=now,
+                    order_key=entry.order_key,
+                    reply_to=entry.reply_to,
                 )
-            session.add_all(rows)
-            values: dict[str, Any] = {"updated_at": utcnow()}
-            first_user = next(
-                (e for e in entries if e.role == "user" and e.content and e.status != FAILED), None
             )
-            if first_user is not None:
-                title = " ".join((first_user.content or "").split())[:TITLE_CHARS]
-                values["title"] = func.coalesce(Conversation.title, title)
-            session.execute(update(Conversation).where(Conversation.id == conversation_id).values(**values))
-            session.flush()
-            return [row.id for row in rows]
+        session.add_all(rows)
+        values: dict[str, Any] = {"updated_at": utcnow()}
+        first_user = next((e for e in entries if e.role == "user" and e.content and e.status != FAILED), None)
+        if first_user is not None:
+            title = " ".join((first_user.content or "").split())[:TITLE_CHARS]
+            values["title"] = func.coalesce(Conversation.title, title)
+        session.execute(update(Conversation).where(Conversation.id == conversation_id).values(**values))
+        session.flush()
+        return [row.id for row in rows]
 
     def message(self, message_id: int) -> StoredMessage:
         """One message, e.g. the queued question a turn handler was given the id of."""
@@ -253,22 +279,24 @@ class SessionStore:
         now = utcnow()
         return now if last is None else max(now, _aware(last) + TICK)
 
-    # -- turn status (driven by ThreadSerializer) -----------------------------------------------------
+    # -- turn status of a message run without the delivery layer (terminal chat) -------------------
 
     def mark_done(self, message_id: int) -> None:
         with session_scope(self.sessions) as session:
             session.execute(
-                update(Message).where(Message.id == message_id, Message.status.in_(RUNNING)).values(status=OK)
+                update(Message)
+                .where(Message.id == message_id, Message.status.in_((*RUNNING, ANSWERED)))
+                .values(status=OK)
             )
 
     def mark_failed(self, message_id: int) -> None:
         """The message and whatever its turn wrote so far leave the history."""
         with session_scope(self.sessions) as session:
-            row = session.get_one(Message, message_id)
-            self._fail_turn(session, row)
+            self.fail_turn(session, session.get_one(Message, message_id))
 
-    def _fail_turn(self, session: Session, row: Message) -> None:
-        if row.status not in QUEUED:  # a started turn: its replies are stamped after it
+    def fail_turn(self, session: Session, row: Message) -> None:
+        """Fail a user message and, if its turn had started, every reply stamped after it."""
+        if row.status not in QUEUED:
             session.execute(
                 update(Message)
                 .where(
@@ -281,90 +309,35 @@ class SessionStore:
             )
         row.status = FAILED
 
-    def claim_next(self, conversation_id: int) -> int | None:
-        """Start the oldest queued message's turn; only the holder of the thread lock may call this."""
-        with session_scope(self.sessions) as session:
-            row = session.scalars(
-                select(Message)
-                .where(Message.conversation_id == conversation_id, Message.status.in_(QUEUED))
-                .order_by(Message.id)
-                .limit(1)
-            ).first()
-            if row is None:
-                return None
-            row.created_at = self._next_stamp(session, conversation_id)
-            row.status = PROCESSING if row.status == PENDING else RETRYING
-            return row.id
-
-    def reclaim(self, conversation_id: int) -> list[int]:
-        """Under the thread lock nobody is running a turn, so running messages are a dead worker's.
-
-        The first crash queues the message again, the second fails it; the dead attempt's replies go.
-        Returns the ids queued again.
-        """
-        requeued: list[int] = []
-        with session_scope(self.sessions) as session:
-            rows = session.scalars(
-                select(Message)
-                .where(Message.conversation_id == conversation_id, Message.status.in_(RUNNING))
-                .order_by(Message.id)
-            ).all()
-            for row in rows:
-                retry = row.status == PROCESSING
-                self._fail_turn(session, row)
-                if retry:
-                    row.status = RETRY
-                    requeued.append(row.id)
-        return requeued
-
-    def has_queued(self, conversation_id: int) -> bool:
-        with session_scope(self.sessions) as session:
-            query = select(Message.id).where(
-                Message.conversation_id == conversation_id, Message.status.in_(QUEUED)
-            )
-            return session.scalar(query.limit(1)) is not None
-
-    def unfinished_threads(self) -> list[tuple[str, int]]:
-        """(thread key, oldest message id) of every thread with queued or running messages."""
-        query = (
-            select(Conversation.thread_key, func.min(Message.id))
-            .join(Message, Message.conversation_id == Conversation.id)
-            .where(Message.status.in_((*QUEUED, *RUNNING)))
-            .group_by(Conversation.thread_key)
-        )
-        with session_scope(self.sessions) as session:
-            return [(key, int(mid)) for key, mid in session.execute(query)]
-
-    def thread_of(self, message_id: int) -> tuple[int, str]:
-        """(conversation id, thread key) of a message."""
-        query = (
-            select(Conversation.id, Conversation.thread_key)
-            .join(Message, Message.conversation_id == Conversation.id)
-            .where(Message.id == message_id)
-        )
-        with session_scope(self.sessions) as session:
-            row = session.execute(query).one_or_none()
-        if row is None:
-            raise LookupError(f"no message {message_id}")
-        return row[0], row[1]
+    def restart_turn(self, session: Session, row: Message) -> None:
+        """A turn left half-done by a dead worker starts again: its replies so far leave the history."""
+        fail = row.status in RUNNING
+        if fail:
+            self.fail_turn(session, row)
+        row.created_at = self._next_stamp(session, row.conversation_id)
 
     # -- platform events ------------------------------------------------------------------------------
 
     def record_event_once(self, platform: str, event_id: str) -> bool:
         """True the first time (platform, event_id) is seen, False for every repeat, across processes."""
         with session_scope(self.sessions) as session:
-            dialect = session.get_bind().dialect.name
-            if dialect == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert
-            inserted = session.execute(
-                insert(ProcessedEvent)
-                .values(platform=platform, event_id=event_id, received_at=utcnow())
-                .on_conflict_do_nothing()
-                .returning(ProcessedEvent.id)
-            ).first()
-            return inserted is not None
+            return self.record_event_in(session, platform, event_id)
+
+    @staticmethod
+    def record_event_in(session: Session, platform: str, event_id: str) -> bool:
+        """`record_event_once` inside the caller's transaction."""
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        inserted = session.execute(
+            insert(ProcessedEvent)
+            .values(platform=platform, event_id=event_id, received_at=utcnow())
+            .on_conflict_do_nothing()
+            .returning(ProcessedEvent.id)
+        ).first()
+        return inserted is not None
 
     def prune_events(self, older_than: timedelta) -> int:
         with session_scope(self.sessions) as session:

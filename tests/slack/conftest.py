@@ -13,8 +13,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from assistant.channels.slack import SlackChannel
 from assistant.config import AssistantSettings
+from assistant.delivery import Delivery
 from assistant.runtime import Runtime, build_runtime
-from assistant.server import build_web_app
+from assistant.server import build_delivery, build_web_app
 from skillmatch.search import Searcher
 from tests.conftest import TODAY
 from tests.fakes.openai_server import FakeOpenAI
@@ -30,6 +31,7 @@ def last_user_text(body: dict[str, Any]) -> str:
 class SlackApp:
     runtime: Runtime
     channel: SlackChannel
+    delivery: Delivery
     http: TestClient
     slack: FakeSlack
     openai: FakeOpenAI
@@ -49,7 +51,7 @@ class SlackApp:
 
     async def settle(self) -> None:
         """Wait (bounded) until every acknowledged request has been fully handled."""
-        await self.channel.drain(timeout=20)
+        await self.delivery.drain(timeout=20)
 
 
 async def start_app(
@@ -69,10 +71,11 @@ async def start_app(
     runtime.searcher = runtime.engine.searcher = Searcher(
         runtime.sessions, runtime.searcher.embedder, today=TODAY
     )
-    channel = SlackChannel(runtime)
-    http = TestClient(TestServer(build_web_app(runtime, channel)))
+    delivery = build_delivery(runtime)
+    channel = SlackChannel(config, delivery, engine=runtime.engine, store=runtime.store)
+    http = TestClient(TestServer(build_web_app(runtime, delivery, [channel])))
     await http.start_server()
-    return SlackApp(runtime, channel, http, slack, openai)
+    return SlackApp(runtime, channel, delivery, http, slack, openai)
 
 
 @pytest.fixture
@@ -95,5 +98,5 @@ async def slack_app(
     app = await start_app(sample_db_url, fake_slack, fake_openai)
     yield app
     await app.settle()
-    await app.http.close()
+    await app.http.close()  # shuts the app down: delivery stops
     app.runtime.close()

@@ -42,19 +42,20 @@ async def test_a_retry_storm_gets_one_answer(slack_app: SlackApp) -> None:
     assert len(slack_app.openai.chat_requests()) == 1
 
 
-async def test_twenty_messages_into_one_thread_are_answered_in_order(slack_app: SlackApp) -> None:
+async def test_twenty_messages_into_one_thread_are_answered_in_slacks_order(slack_app: SlackApp) -> None:
     first, _ = ev.app_mention("question 00")
     root = json.loads(first)["event"]["ts"]
     await slack_app.send(first)
+    # Written in this order (increasing ts), delivered in reverse: the answers follow Slack's order.
     bodies = [ev.app_mention(f"question {i:02d}", thread_ts=root)[0] for i in range(1, 20)]
-    results = await asyncio.gather(*(slack_app.send(b) for b in bodies))
+    results = await asyncio.gather(*(slack_app.send(b) for b in reversed(bodies)))
     assert all(r.status == 200 for r in results)
     await slack_app.settle()
-    order = questions_in_arrival_order(slack_app, ev.CHANNEL_ID)
-    assert sorted(order) == [f"question {i:02d}" for i in range(20)]  # none lost
+    expected = [f"question {i:02d}" for i in range(20)]
+    assert sorted(questions_in_arrival_order(slack_app, ev.CHANNEL_ID)) == expected  # none lost
     replies = answers(slack_app.slack, root)
     assert len(replies) == 20
-    assert all(f"Answer to: {q}" in reply for q, reply in zip(order, replies, strict=True))
+    assert all(f"Answer to: {q}" in reply for q, reply in zip(expected, replies, strict=True))
 
 
 async def test_rate_limited_posts_are_retried(slack_app: SlackApp) -> None:
@@ -67,7 +68,7 @@ async def test_rate_limited_posts_are_retried(slack_app: SlackApp) -> None:
     assert len(slack_app.slack.messages(thread_ts=root)) == 1
 
 
-async def test_two_replicas_sharing_postgres_answer_once_and_in_order(postgres_url: str) -> None:
+async def test_two_app_instances_in_one_process_answer_once_and_in_order(postgres_url: str) -> None:
     with FakeSlack() as slack, FakeOpenAI() as openai:
         openai.responder = lambda body: f"Answer to: {_last_user(body)}"
         one = await start_app(postgres_url, slack, openai)
@@ -83,11 +84,11 @@ async def test_two_replicas_sharing_postgres_answer_once_and_in_order(postgres_u
             for _ in range(3):
                 await one.settle()
                 await two.settle()
-            order = questions_in_arrival_order(one, ev.CHANNEL_ID)
-            assert sorted(order) == [f"question {i:02d}" for i in range(11)]
+            expected = [f"question {i:02d}" for i in range(11)]
+            assert sorted(questions_in_arrival_order(one, ev.CHANNEL_ID)) == expected
             replies = answers(slack, root)
             assert len(replies) == 11
-            assert all(f"Answer to: {q}" in r for q, r in zip(order, replies, strict=True))
+            assert all(f"Answer to: {q}" in r for q, r in zip(expected, replies, strict=True))
             assert len(openai.chat_requests()) == 11
         finally:
             for app in (one, two):

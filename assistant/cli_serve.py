@@ -1,0 +1,63 @@
+"""`skillmatch serve`: the chat channels enabled by configuration, over HTTP (or Slack Socket Mode)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+
+from assistant.config import AssistantSettings
+from skillmatch.cli import app
+from skillmatch.cli.common import DatabaseUrlOption, fail, resolve_settings
+
+
+def _check_slack(settings: AssistantSettings, socket: bool) -> None:
+    if not settings.slack_bot_token:
+        raise fail("SLACK_BOT_TOKEN is not set (see README, Slack)")
+    if socket and not settings.slack_app_token:
+        raise fail("--socket needs SLACK_APP_TOKEN (an app-level token with connections:write)")
+    if not socket and not settings.slack_signing_secret:
+        raise fail("SLACK_SIGNING_SECRET is not set: Slack requests could not be verified")
+
+
+@app.command("serve")
+def serve(
+    ctx: typer.Context,
+    socket: Annotated[
+        bool, typer.Option("--socket", help="Slack Socket Mode (needs SLACK_APP_TOKEN): no public URL.")
+    ] = False,
+    host: Annotated[str | None, typer.Option(help="Listen address (default SKILLMATCH_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default SKILLMATCH_PORT).")] = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Run the chat app: /slack/events, /healthz and /readyz, and turn delivery."""
+    from aiohttp import web
+
+    from assistant.channels.slack import SlackChannel
+    from assistant.runtime import build_runtime
+    from assistant.server import build_delivery, build_web_app, run_socket_mode
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = resolve_settings(ctx, database_url, AssistantSettings)
+    _check_slack(settings, socket)
+    runtime = build_runtime(settings)
+    try:
+        delivery = build_delivery(runtime)
+        slack = SlackChannel(settings, delivery, engine=runtime.engine, store=runtime.store)
+        if socket:
+            assert settings.slack_app_token
+            asyncio.run(
+                run_socket_mode(runtime, delivery, slack.app, settings.slack_app_token.get_secret_value())
+            )
+        else:
+            web.run_app(
+                build_web_app(runtime, delivery, [slack]),
+                host=host or settings.host,
+                port=port or settings.port,
+                access_log=None,  # request lines would carry Slack ids, never tokens, but add nothing here
+                shutdown_timeout=settings.shutdown_grace_seconds + 5,
+            )
+    finally:
+        runtime.close()
