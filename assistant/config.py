@@ -104,3 +104,33 @@ class AssistantSettings(Settings):
     @property
     def provider_order(self) -> list[str]:
         return [p.strip().lower() for p in self.llm_providers.split(",") if p.strip()]
+
+    # --- Jira staffing jobs (assistant/jobs, `skillmatch jobs jira-board|jira-ticket`; owner: jobs) --------
+    # Which tickets are requests: `--project KEY` (or this default) AND the filter; `--jql` replaces both.
+    jira_project: str | None = Field(default=None, alias="SKILLMATCH_JIRA_PROJECT")
+    jira_request_filter: str = Field(default="statusCategory != Done", alias="SKILLMATCH_JIRA_REQUEST_FILTER")
+    # Custom fields carrying the request's details: {"start"|"end"|"location"|"language"|"headcount": id}.
+    jira_request_fields: dict[str, str] = Field(default_factory=dict, alias="SKILLMATCH_JIRA_FIELDS")
+    jira_top: int = Field(default=5, ge=1, le=20, alias="SKILLMATCH_JIRA_TOP")
+    jira_available_only: bool = Field(default=False, alias="SKILLMATCH_JIRA_AVAILABLE_ONLY")
+    jira_min_availability: float = Field(
+        default=0.5, ge=0.0, le=1.0, alias="SKILLMATCH_JIRA_MIN_AVAILABILITY"
+    )
+    jira_ask_for_details: bool = Field(default=False, alias="SKILLMATCH_JIRA_ASK_FOR_DETAILS")
+    # Tickets processed at once by the board job (each may wait on the model and on Jira).
+    jira_concurrency: int = Field(default=4, ge=1, le=64, alias="SKILLMATCH_JIRA_CONCURRENCY")
+    jira_lease_seconds: float = Field(default=600.0, ge=30.0, alias="SKILLMATCH_JIRA_LEASE_SECONDS")
+    jira_feedback_hint: str = Field(
+        default="reply in this ticket or tell the staffing team", alias="SKILLMATCH_JIRA_FEEDBACK"
+    )
+
+    @field_validator("jira_request_fields")
+    @classmethod
+    def _request_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = set(value) - {"start", "end", "location", "language", "headcount"}
+        if unknown:
+            raise ValueError(
+                f"unknown keys {sorted(unknown)}: use start, end, location, language, headcount "
+                '(e.g. {"start": "customfield_10015", "end": "duedate"})'
+            )
+        return {name: field.strip() for name, field in value.items() if field.strip()}

@@ -58,6 +58,10 @@ class SourceConfigError(SourceError):
 class SourceAuthError(SourceError):
     """401/403 or a refused token: retrying cannot help, the credentials or permissions must change."""
 
+    def __init__(self, source: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(source, message)
+        self.status = status  # 401 (who we are) or 403 (what we may do), when the API said so
+
 
 class SourceDataError(SourceError):
     """The source answered, but not with what its API promises (malformed JSON, wrong shape)."""
@@ -234,9 +238,17 @@ class SourceClient:
         response = self._send("GET", url, params=params)
         return JsonResponse(self._decode(response), response)
 
-    def post_json(self, url: str, *, body: Any) -> JsonResponse:
-        response = self._send("POST", url, json=body)
+    def post_json(self, url: str, *, body: Any, repeatable: bool = True) -> JsonResponse:
+        """`repeatable=False` for a POST that creates something (a comment): after a 5xx or a dropped
+        connection it may have taken effect, so it is not sent again; only 429s and refused connections
+        (never processed) are retried."""
+        response = self._send("POST", url, json=body, repeatable=repeatable)
         return JsonResponse(self._decode(response), response)
+
+    def put_json(self, url: str, *, body: Any) -> JsonResponse:
+        """PUT replaces, so retrying is safe. Some APIs answer with an empty body (data is then None)."""
+        response = self._send("PUT", url, json=body)
+        return JsonResponse(self._decode(response) if response.content else None, response)
 
     def get_bytes(self, url: str) -> bytes:
         """Downloads follow one redirect by hand and WITHOUT our credentials: Graph redirects to a
@@ -264,7 +276,7 @@ class SourceClient:
         except ValueError as exc:
             raise SourceDataError(self.source, f"malformed JSON from {where} ({exc})") from exc
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
+    def _send(self, method: str, url: str, *, repeatable: bool = True, **kwargs: Any) -> httpx2.Response:
         retrying = Retrying(
             stop=stop_after_attempt(max(0, self._settings.http_max_retries) + 1),
             wait=self._backoff,
@@ -276,25 +288,34 @@ class SourceClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._attempt(method, url, **kwargs)
+                    return self._attempt(method, url, repeatable=repeatable, **kwargs)
         except _Transient as exc:
             attempts = max(0, self._settings.http_max_retries) + 1
             raise SourceUnavailableError(self.source, f"{exc} (gave up after {attempts} attempts)") from exc
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
-    def _attempt(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
+    def _attempt(self, method: str, url: str, *, repeatable: bool = True, **kwargs: Any) -> httpx2.Response:
         where = f"{method} {describe(url)}"
         try:
             response = self._client.request(method, url, **kwargs)
         except httpx2.TransportError as exc:
+            if not repeatable and not isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout):
+                raise SourceUnavailableError(
+                    self.source, f"{where} failed ({type(exc).__name__}); may have taken effect; not repeated"
+                ) from exc
             raise _Transient(f"could not reach {where} ({type(exc).__name__})") from exc
         status = response.status_code
+        if status >= 500 and not repeatable:
+            raise SourceUnavailableError(
+                self.source, f"HTTP {status} from {where}; may have taken effect; not repeated"
+            )
         if status == 429 or status >= 500:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             raise _Transient(f"HTTP {status} from {where}", retry_after)
         if status in (401, 403):
             hint = f"; {self._auth_hint}" if self._auth_hint else ""
-            raise SourceAuthError(self.source, f"access denied (HTTP {status}) at {where}{hint}")
+            message = f"access denied (HTTP {status}) at {where}{hint}"
+            raise SourceAuthError(self.source, message, status=status)
         if status >= 400:
             raise SourceStatusError(
                 self.source,

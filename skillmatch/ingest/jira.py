@@ -1,4 +1,5 @@
-"""Jira Cloud issues into `jira_issues`, mapped to people, incrementally by `updated`.
+"""Jira Cloud issues into `jira_issues`, mapped to people, incrementally by `updated`; and `JiraClient`,
+the calls the staffing jobs and the chat tool need (single issues, JQL, comments, issue properties).
 
 The enhanced search (`/rest/api/3/search/jql`, `nextPageToken`) is the only one left: `/rest/api/3/search`
 answers 410. Results are always ordered by `updated` so the cursor written after each page is a safe
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx2
@@ -25,6 +28,7 @@ from skillmatch.ingest.http import (
     SourceConfigError,
     SourceDataError,
     SourceError,
+    SourceStatusError,
     WaitFn,
     no_progress,
     parse_datetime,
@@ -55,6 +59,8 @@ FIELDS = [
     "updated",
     "resolutiondate",
 ]
+AUTH_HINT = "check JIRA_EMAIL and JIRA_API_TOKEN (and that the user may browse the projects)"
+COMMENT_PAGE_SIZE = 100
 # When the Jira user's time zone is unknown, widen the window by the largest UTC offset there is.
 _UNKNOWN_ZONE_MARGIN = timedelta(hours=14)
 _ORDER_BY = re.compile(r"\border\s+by\b.*\Z", re.IGNORECASE | re.DOTALL)
@@ -71,13 +77,8 @@ def ingest_jira(
     """Fetch issues matching JIRA_JQL (only those updated since the last run unless `full`)."""
     base_url, email, token = _require_settings(settings)
     report = IngestReport(SOURCE)
-    client = SourceClient(
-        SOURCE,
-        settings,
-        auth=httpx2.BasicAuth(email, token),
-        auth_hint="check JIRA_EMAIL and JIRA_API_TOKEN (and that the user may browse the projects)",
-        wait=wait,
-    )
+    auth = httpx2.BasicAuth(email, token)
+    client = SourceClient(SOURCE, settings, auth=auth, auth_hint=AUTH_HINT, wait=wait)
     with client, recorded_run(sessions, report):
         try:
             _run(client, sessions, settings, base_url, report, full=full, progress=progress)
@@ -285,12 +286,16 @@ def _link_unmapped(session: Session) -> None:
 
 # --- Atlassian Document Format -> text ------------------------------------------------------------
 
-_BLOCKS = {"paragraph", "heading", "codeBlock", "blockquote", "rule", "panel", "mediaSingle"}
-_LINES = {"bulletList", "orderedList", "tableRow"}
+_BLOCKS = {"paragraph", "heading", "codeBlock", "blockquote", "rule", "panel", "mediaSingle", "table"}
+_LINES = {"bulletList", "orderedList", "taskList", "decisionList"}
+_TASK_BOX = {"DONE": "[x] ", "TODO": "[ ] "}
 
 
 def adf_to_text(doc: Any, max_chars: int = DESCRIPTION_MAX_CHARS) -> str:
-    """Plain text from an ADF document (API v3) or a plain string (v2), cut at a word boundary."""
+    """Plain text from an ADF document (API v3) or a plain string (v2), cut at a word boundary.
+
+    Tables become one line per row with cells joined by " | "; mentions, emoji, status lozenges and
+    dates keep their visible text; media and unknown node types without text vanish."""
     if doc is None:
         return ""
     if isinstance(doc, str):
@@ -308,6 +313,13 @@ def adf_to_text(doc: Any, max_chars: int = DESCRIPTION_MAX_CHARS) -> str:
     return (cut[:space] if space > max_chars * 0.8 else cut).rstrip() + " …"
 
 
+def _inline(node: Any, prefix: str = "") -> str:
+    """A node's text on one line (table cells, list items' nested blocks)."""
+    inner: list[str] = []
+    _walk(node, inner, prefix)
+    return " ".join("".join(inner).split())
+
+
 def _walk(node: Any, out: list[str], prefix: str) -> None:
     if isinstance(node, list):
         for child in node:
@@ -318,27 +330,35 @@ def _walk(node: Any, out: list[str], prefix: str) -> None:
     kind = node.get("type")
     attrs = node.get("attrs") or {}
     if kind == "text":
-        out.append(node.get("text", ""))
+        out.append(str(node.get("text", "")))
     elif kind == "hardBreak":
         out.append("\n")
     elif kind == "mention":
         out.append(attrs.get("text") or "@someone")
     elif kind == "emoji":
         out.append(attrs.get("text") or attrs.get("shortName") or "")
-    elif kind in ("inlineCard", "blockCard"):
+    elif kind == "status":
+        out.append(f"[{attrs.get('text') or ''}]")
+    elif kind in ("inlineCard", "blockCard", "embedCard"):
         out.append(attrs.get("url") or "")
     elif kind == "date":
         stamp = attrs.get("timestamp")
         if stamp and str(stamp).isdigit():
             out.append(datetime.fromtimestamp(int(stamp) / 1000, UTC).date().isoformat())
-    elif kind == "listItem":
+    elif kind in ("listItem", "taskItem", "decisionItem"):
         inner: list[str] = []
         _walk(node.get("content"), inner, prefix + "  ")
         item = re.sub(r"\n+", "\n", "".join(inner).strip())
-        out.append(f"{prefix}- {item}\n")
-    elif kind in ("tableCell", "tableHeader"):
+        box = _TASK_BOX.get(attrs.get("state", ""), "") if kind == "taskItem" else ""
+        out.append(f"{prefix}- {box}{item}\n")
+    elif kind == "tableRow":
+        cells = [_inline(cell.get("content")) for cell in node.get("content") or [] if isinstance(cell, dict)]
+        out.append(" | ".join(cells) + "\n")
+    elif kind in ("expand", "nestedExpand"):
+        if attrs.get("title"):
+            out.append(f"{attrs['title']}\n")
         _walk(node.get("content"), out, prefix)
-        out.append(" | ")
+        out.append("\n\n")
     else:
         _walk(node.get("content"), out, prefix)
         if kind in _BLOCKS:
@@ -357,3 +377,161 @@ def import_issues(
         _store_page(session, issues, _PersonResolver(), report)
         _link_unmapped(session)
     return report
+
+
+# --- the client the staffing jobs and the chat tool use ------------------------------------------------
+
+
+def jira_settings(settings: Settings) -> tuple[str, str, str]:
+    """(base URL, e-mail, API token), or SourceConfigError naming what is missing."""
+    return _require_settings(settings)
+
+
+class JiraClient:
+    """Jira Cloud REST v3 calls beyond ingestion: issues by key or JQL, comments, issue properties.
+
+    Synchronous (one pooled httpx2 client, thread-safe); async callers run it in a worker thread. Errors are
+    the shared `SourceError`s: 401/403 `SourceAuthError` (with `.status`), other 4xx `SourceStatusError`
+    (404: no such issue, or not visible to this user), 429/5xx retried, then `SourceUnavailableError`.
+    Creating a comment is never repeated after an ambiguous failure (see `SourceClient.post_json`).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        wait: WaitFn | None = None,
+        transport: httpx2.BaseTransport | None = None,
+    ) -> None:
+        base_url, email, token = _require_settings(settings)
+        self.base_url = base_url
+        self._http = SourceClient(
+            SOURCE,
+            settings,
+            auth=httpx2.BasicAuth(email, token),
+            auth_hint=AUTH_HINT,
+            wait=wait,
+            transport=transport,
+        )
+
+    def __enter__(self) -> JiraClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _url(self, *parts: str) -> str:
+        return f"{self.base_url}/rest/api/3/" + "/".join(quote(p, safe="") for p in parts)
+
+    def browse_url(self, key: str) -> str:
+        return f"{self.base_url}/browse/{quote(key, safe='')}"
+
+    # -- who we are --
+
+    def myself(self) -> dict[str, Any]:
+        data = self._http.get_json(self._url("myself")).data
+        if not isinstance(data, dict) or not isinstance(data.get("accountId"), str):
+            raise SourceDataError(SOURCE, "/myself answered without an accountId")
+        return data
+
+    # -- issues --
+
+    def issue(self, key: str, *, fields: Sequence[str], properties: Sequence[str] = ()) -> dict[str, Any]:
+        params: dict[str, Any] = {"fields": ",".join(fields)}
+        if properties:
+            params["properties"] = ",".join(properties)
+        data = self._http.get_json(self._url("issue", key), params=params).data
+        if not isinstance(data, dict) or not isinstance(data.get("key"), str):
+            raise SourceDataError(SOURCE, f"issue {key} answered without a key")
+        return data
+
+    def search(
+        self,
+        jql: str,
+        *,
+        fields: Sequence[str],
+        properties: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Issues matching `jql`, page by page (nextPageToken), at most `limit`."""
+        token: str | None = None
+        seen_tokens: set[str] = set()
+        yielded = 0
+        while True:
+            size = PAGE_SIZE if limit is None else max(1, min(PAGE_SIZE, limit - yielded))
+            body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": size}
+            if properties:
+                body["properties"] = list(properties)
+            if token:
+                body["nextPageToken"] = token
+            page = self._http.post_json(self._url("search", "jql"), body=body).data
+            if not isinstance(page, dict) or not isinstance(page.get("issues"), list):
+                raise SourceDataError(SOURCE, "search response has no `issues` list")
+            for issue in page["issues"]:
+                if not isinstance(issue, dict) or not isinstance(issue.get("key"), str):
+                    raise SourceDataError(SOURCE, "search returned an issue without a key")
+                yield issue
+                yielded += 1
+                if limit is not None and yielded >= limit:
+                    return
+            token = page.get("nextPageToken")
+            if not token or page.get("isLast") is True:
+                return
+            if token in seen_tokens:
+                raise SourceDataError(SOURCE, "the search returned the same nextPageToken twice")
+            seen_tokens.add(token)
+
+    # -- comments --
+
+    def comments(self, key: str) -> Iterator[dict[str, Any]]:
+        """All comments of an issue, oldest first (paged by startAt/total)."""
+        start = 0
+        while True:
+            params = {"startAt": start, "maxResults": COMMENT_PAGE_SIZE, "orderBy": "created"}
+            page = self._http.get_json(self._url("issue", key, "comment"), params=params).data
+            if not isinstance(page, dict) or not isinstance(page.get("comments"), list):
+                raise SourceDataError(SOURCE, f"comments of {key}: no `comments` list")
+            yield from page["comments"]
+            start += len(page["comments"])
+            total = page.get("total")
+            if not page["comments"] or not isinstance(total, int) or start >= total:
+                return
+
+    def add_comment(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Post an ADF comment; the created comment (with its `id`)."""
+        data = self._http.post_json(self._url("issue", key, "comment"), body={"body": body}, repeatable=False)
+        return _comment(data.data, key)
+
+    def update_comment(
+        self, key: str, comment_id: str, body: dict[str, Any], *, notify: bool = False
+    ) -> dict[str, Any]:
+        """Replace a comment's body. `notify=False`: watchers are not mailed about a refreshed answer."""
+        url = self._url("issue", key, "comment", comment_id)
+        if not notify:
+            url += "?notifyUsers=false"
+        return _comment(self._http.put_json(url, body={"body": body}).data, key)
+
+    # -- issue properties (JSON values attached to an issue, invisible in the UI) --
+
+    def get_property(self, key: str, name: str) -> Any | None:
+        """The property's value, or None when the issue has no such property."""
+        try:
+            data = self._http.get_json(self._url("issue", key, "properties", name)).data
+        except SourceStatusError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return data.get("value") if isinstance(data, dict) else None
+
+    def set_property(self, key: str, name: str, value: Any) -> None:
+        self._http.put_json(self._url("issue", key, "properties", name), body=value)
+
+
+def _comment(data: Any, key: str) -> dict[str, Any]:
+    if not isinstance(data, dict) or data.get("id") is None:
+        raise SourceDataError(SOURCE, f"comment on {key} answered without an id")
+    data["id"] = str(data["id"])
+    return data
