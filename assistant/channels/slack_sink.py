@@ -10,6 +10,7 @@ metadata), and it does not stream: the user sees one complete answer appear in p
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -212,12 +213,21 @@ class SlackReplySink:
         await self._stop_open_stream()
         if self.recovering:
             await self._adopt_unrecorded(reply.trace_id)
+            await self._stop_earlier_streams()
         chunks = fmt.message_chunks(reply.text, candidates, trace_id=reply.trace_id, status=reply.status)
         await self._replace([{**chunk, "metadata": metadata} for chunk in chunks])
 
     async def fail(self, text: str) -> None:
         await self._stop_open_stream()
+        if self.recovering:
+            await self._stop_earlier_streams()
         await self._replace([{"text": fmt.mrkdwn_text(text)}])
+
+    async def _stop_earlier_streams(self) -> None:
+        """A dead attempt's stream stays open on Slack's side until it expires: close it first."""
+        for ts in self.posted:
+            with contextlib.suppress(SlackApiError):  # not a stream, or already stopped: nothing to close
+                await self.client.chat_stopStream(channel=self.address.channel, ts=ts)
 
     async def _replace(self, payloads: list[dict[str, Any]]) -> None:
         """These payloads in place of this answer's messages so far: update, then post, then delete."""

@@ -55,6 +55,10 @@ class Reply:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # A reply that stops half-way: the first `pause_at` bytes go out, then `pause()` blocks (a model that
+    # stalls mid-stream, a platform that applied a call but has not answered yet), then the rest.
+    pause_at: int | None = None
+    pause: Callable[[], object] | None = None
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -236,7 +240,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command == "HEAD":
+            return
+        if reply.pause is not None:
+            cut = reply.pause_at or 0
+            self.wfile.write(reply.body[:cut])
+            self.wfile.flush()
+            reply.pause()
+            self.wfile.write(reply.body[cut:])
+        else:
             self.wfile.write(reply.body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle

@@ -14,7 +14,7 @@ Wire format as Slack's: arguments from the query string, a form body (JSON-value
 
 Methods: auth.test, chat.postMessage / update / postEphemeral / delete, chat.startStream /
 appendStream / stopStream, assistant.threads.setStatus / setTitle / setSuggestedPrompts, views.publish,
-conversations.replies / info, users.info. Also POSTs to `fake.response_url()` (slash command and
+conversations.replies / history / info, users.info. Also POSTs to `fake.response_url()` (slash command and
 interactivity replies, see `responses()`) and downloads of files made with `add_file()`.
 
 Streaming as Slack does it: `chat.startStream` needs `thread_ts`, and outside DMs also
@@ -23,7 +23,9 @@ Streaming as Slack does it: `chat.startStream` needs `thread_ts`, and outside DM
 appending to or stopping a stream that was stopped or expired (`expire_stream(ts)`, Slack ends streams
 after about 5 minutes) answers `message_not_in_streaming_state`.
 
-Faults: `rate_limit_next(method, retry_after, times)`, `error_next(method, error, times)`, plus the base
+Faults: `rate_limit_next(method, retry_after, times)`, `error_next(method, error, times)`,
+`hold_next(method)` (the call takes effect, but its answer waits until `release_holds()` or the fake
+stops: a client killed meanwhile never learns it succeeded; `held` is set when one is waiting), plus the base
 class's `fail_next(status, ...)` / `malformed_next()`. State: `messages()`, `calls(method)`,
 `ephemerals()`, `views()`, `statuses()`, `titles()`, `suggested_prompts()`, `responses()`; waits:
 `wait_for(predicate)` / `await async_wait_for(predicate)` with `predicate(fake) -> bool`.
@@ -163,6 +165,9 @@ class FakeSlack(FakeServer):
         self._scripted: list[_ScriptedError] = []
         self._view_ids: dict[str, str] = {}
         self._serial = 0
+        self._holds: dict[str, int] = {}
+        self._release = threading.Event()
+        self.held = threading.Event()  # set when a held call has taken effect and its answer waits
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -177,6 +182,7 @@ class FakeSlack(FakeServer):
             "assistant.threads.setSuggestedPrompts": self._set_suggested_prompts,
             "views.publish": self._views_publish,
             "conversations.replies": self._conversations_replies,
+            "conversations.history": self._conversations_history,
             "conversations.info": self._conversations_info,
             "users.info": self._users_info,
         }
@@ -403,7 +409,29 @@ class FakeSlack(FakeServer):
             return self._file(request)
         return Reply(404, b"Not Found", {"Content-Type": "text/plain"})
 
+    def hold_next(self, method: str, times: int = 1) -> None:
+        with self._lock:
+            self._holds[method] = self._holds.get(method, 0) + times
+
+    def release_holds(self) -> None:
+        self._release.set()
+
+    def stop(self) -> None:
+        self._release.set()
+        super().stop()
+
+    def _held(self, method: str, reply: Reply) -> Reply:
+        with self._lock:
+            if not self._holds.get(method):
+                return reply
+            self._holds[method] -= 1
+        reply.pause = lambda: (self.held.set(), self._release.wait(60))
+        return reply
+
     def _api(self, method: str, request: RecordedRequest) -> Reply:
+        return self._held(method, self._api_reply(method, request))
+
+    def _api_reply(self, method: str, request: RecordedRequest) -> Reply:
         handler = self._handlers.get(method)
         try:
             if handler is None:
@@ -839,6 +867,29 @@ class FakeSlack(FakeServer):
         return {
             "messages": wires[:limit],
             "has_more": len(wires) > limit,
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages of a channel, newest first, as Slack returns them."""
+        channel = args.get("channel")
+        if not channel:
+            raise SlackError("channel_not_found")
+        oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or "inf")
+        top = [
+            m
+            for m in self._messages
+            if m["channel"] == channel
+            and not m["deleted"]
+            and m["thread_ts"] in (None, m["ts"])
+            and oldest <= float(m["ts"]) <= latest
+        ]
+        top.sort(key=lambda m: float(m["ts"]), reverse=True)
+        include_metadata = _truthy(args.get("include_all_metadata"))
+        limit = int(args.get("limit") or 100)
+        return {
+            "messages": [self._wire(m, include_metadata=include_metadata) for m in top[:limit]],
+            "has_more": len(top) > limit,
             "response_metadata": {"next_cursor": ""},
         }
 
