@@ -122,6 +122,16 @@ class _NoBodies(logging.Filter):
         return True
 
 
+class _NoTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that our client (with retry handlers) wins: noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in str(record.msg)
+
+
+_NO_BODIES, _NO_TOKEN_NOTICE = _NoBodies(), _NoTokenNotice()  # one each: addFilter ignores a repeat
+
+
 class SlackChannel:
     platform = PLATFORM
 
@@ -141,15 +151,17 @@ class SlackChannel:
         self.engine = engine
         self.store = store
         self.client = client or build_client(settings)
+        bolt_log = logging.getLogger("skillmatch.slack.bolt")
+        bolt_log.addFilter(_NO_TOKEN_NOTICE)
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret.get_secret_value()
             if settings.slack_signing_secret
             else None,
             process_before_response=True,
-            logger=logging.getLogger("skillmatch.slack.bolt"),
+            logger=bolt_log,
         )
-        logging.getLogger("slack_bolt.AsyncRequestVerification").addFilter(_NoBodies())
+        logging.getLogger("slack_bolt.RequestVerification").addFilter(_NO_BODIES)
         self._bot_user_id: str | None = None
         self._register()
         delivery.register(self)

@@ -4,8 +4,10 @@ signatures, allowlists, and the odd messages a workspace produces."""
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from assistant.channels.slack import DM_THREAD, SlackThread
@@ -156,6 +158,26 @@ async def test_bad_or_stale_signatures_are_refused_and_nothing_happens(slack_app
     body, _ = ev.app_mention("Kotlin developer")
     assert (await slack_app.send(body, secret="not-the-secret")).status == 401
     assert (await slack_app.send(body, timestamp=1_600_000_000)).status == 401
+    await slack_app.settle()
+    assert slack_app.slack.messages() == [] and slack_app.openai.chat_requests() == []
+
+
+async def test_a_signature_failure_is_logged_without_the_request_body(
+    slack_app: SlackApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    body, _ = ev.app_mention("Reach me at anna.schmidt@example.com about Kotlin")
+    with caplog.at_level(logging.DEBUG):
+        assert (await slack_app.send(body, secret="not-the-secret")).status == 401
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "signature" in logged.lower()
+    assert "anna.schmidt" not in logged and "Kotlin" not in logged
+
+
+async def test_a_mention_written_by_another_bot_is_not_answered(slack_app: SlackApp) -> None:
+    body, _ = ev.app_mention("I am a bot asking for a Kotlin developer")
+    payload = json.loads(body)
+    payload["event"].update(bot_id="B0OTHERBOT", bot_profile={"id": "B0OTHERBOT", "name": "Other"})
+    assert (await slack_app.send(json.dumps(payload))).status == 200
     await slack_app.settle()
     assert slack_app.slack.messages() == [] and slack_app.openai.chat_requests() == []
 
