@@ -9,6 +9,12 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///skillmatch.db"
+# PostgreSQL pool per process: pool_size + max_overflow connections at most, so replicas x that must stay
+# below the server's max_connections.
+DEFAULT_DB_POOL_SIZE = 5
+DEFAULT_DB_MAX_OVERFLOW = 5
+DEFAULT_DB_POOL_TIMEOUT = 10.0  # s a request waits for a free pooled connection
+DEFAULT_DB_CONNECT_TIMEOUT = 5.0  # s for a new connection; libpq's default is to wait forever
 
 
 class Settings(BaseSettings):
@@ -17,6 +23,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    db_pool_size: int = Field(default=DEFAULT_DB_POOL_SIZE, ge=1, alias="SKILLMATCH_DB_POOL_SIZE")
+    db_max_overflow: int = Field(default=DEFAULT_DB_MAX_OVERFLOW, ge=0, alias="SKILLMATCH_DB_MAX_OVERFLOW")
+    db_pool_timeout: float = Field(default=DEFAULT_DB_POOL_TIMEOUT, gt=0, alias="SKILLMATCH_DB_POOL_TIMEOUT")
+    db_connect_timeout: float = Field(
+        default=DEFAULT_DB_CONNECT_TIMEOUT, gt=0, alias="SKILLMATCH_DB_CONNECT_TIMEOUT"
+    )
 
     # Embeddings: "offline" (MiniLM on onnxruntime), "static" (a model2vec folder), or "openai" / "azure"
     # (any OpenAI-compatible endpoint, e.g. a self-hosted model).

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from skillmatch.cli.common import DatabaseUrlOption, console, open_context
+from skillmatch.cli.common import DatabaseUrlOption, ErrorReportingGroup, console, open_context
 
 app = typer.Typer(
     name="skillmatch",
+    cls=ErrorReportingGroup,
     help="Find the right consultants from CVs, Jira history and ERP allocation data.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -21,9 +24,14 @@ def main(database_url: DatabaseUrlOption = None) -> None:
     """A --database-url given here applies to the sub-command unless it names its own."""
 
 
+RevisionArgument = Annotated[str, typer.Argument(help="head, base, or a revision id such as 0002.")]
+
+
 @db_app.command("upgrade")
-def db_upgrade(ctx: typer.Context, revision: str = "head", database_url: DatabaseUrlOption = None) -> None:
-    """Apply migrations up to REVISION (default: head)."""
+def db_upgrade(
+    ctx: typer.Context, revision: RevisionArgument = "head", database_url: DatabaseUrlOption = None
+) -> None:
+    """Apply migrations up to REVISION (default: head). Safe while other processes migrate too."""
     from skillmatch.db import current_revision, upgrade
 
     context = open_context(ctx, database_url)
@@ -35,7 +43,9 @@ def db_upgrade(ctx: typer.Context, revision: str = "head", database_url: Databas
 
 
 @db_app.command("downgrade")
-def db_downgrade(ctx: typer.Context, revision: str, database_url: DatabaseUrlOption = None) -> None:
+def db_downgrade(
+    ctx: typer.Context, revision: RevisionArgument, database_url: DatabaseUrlOption = None
+) -> None:
     """Revert migrations down to REVISION ('base' removes every table)."""
     from skillmatch.db import current_revision, downgrade
 
