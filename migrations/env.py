@@ -1,11 +1,14 @@
-"""Alembic environment: the URL comes from the caller (skillmatch db upgrade) or from Settings."""
+"""Alembic environment: the URL comes from the caller (skillmatch db upgrade) or from Settings.
+
+`skillmatch db upgrade` hands in a connection that already holds the migration lock; plain `alembic upgrade`
+takes the same lock here, so it too is safe beside replicas migrating at start-up."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Connection
 
-from skillmatch.db import create_db_engine
+from skillmatch.db import create_db_engine, migration_lock
 from skillmatch.models import Base
 
 config = context.config
@@ -45,7 +48,7 @@ def run_migrations_online() -> None:
         return
     engine = create_db_engine(_database_url())
     try:
-        with engine.connect() as conn:
+        with migration_lock(engine) as conn:
             _run(conn)
     finally:
         engine.dispose()

@@ -10,8 +10,9 @@ an exhausted pool) into a `DatabaseProblem`. It returns None for everything else
 IntegrityError is a bug and keeps its traceback.
 
 No message contains the password: URLs are shown with it masked, and it is scrubbed from any server text
-that is quoted. Exit codes: 1 means fix the configuration, 75 (EX_TEMPFAIL) means the database was
-unreachable or busy and the same command may succeed later, which is what cron and Jobs can act on.
+that is quoted. Exit codes: 2 means fix the configuration (as for usage errors and the jobs' configuration
+errors), 75 (EX_TEMPFAIL) means the database was unreachable or busy and the same command may succeed
+later, which is what cron and Kubernetes Jobs can act on.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 
+EX_CONFIG = 2
 EX_TEMPFAIL = 75
 EXAMPLES = "sqlite:///path/to/skillmatch.db or postgresql+psycopg://USER:PASSWORD@HOST:5432/DBNAME"
 POSTGRES_DRIVER = "postgresql+psycopg"
@@ -38,7 +40,7 @@ class DatabaseProblem(Exception):
 
     @property
     def exit_code(self) -> int:
-        return EX_TEMPFAIL if self.temporary else 1
+        return EX_TEMPFAIL if self.temporary else EX_CONFIG
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from skillmatch.config import Settings
 from skillmatch.db import create_db_engine_from_settings, ensure_schema, session_factory
-from skillmatch.db_problems import explain
+from skillmatch.db_problems import EX_CONFIG, explain
 from skillmatch.embeddings import Embedder, build_embedder
 from skillmatch.ingest.cv_store import CvStore
 from skillmatch.search import Searcher
@@ -101,7 +101,7 @@ def report_error(message: str) -> None:
 
 class ErrorReportingGroup(typer.core.TyperGroup):
     """The root command: whatever a command does, a database or settings problem it runs into ends as
-    one line on stderr and an exit code (1: fix the configuration, 75: try again later). Anything else
+    one line on stderr and an exit code (2: fix the configuration, 75: try again later). Anything else
     is a bug and keeps its traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
@@ -113,7 +113,7 @@ class ErrorReportingGroup(typer.core.TyperGroup):
             if isinstance(exc, ValidationError) and not exc.title.endswith("Settings"):
                 raise
             report_error(settings_problem(exc))
-            raise typer.Exit(1) from None
+            raise typer.Exit(EX_CONFIG) from None
         except Exception as exc:
             problem = explain(exc)
             if problem is None:

@@ -23,7 +23,7 @@ from tests.conftest import POSTGRES_URL
 runner = CliRunner()
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (INFO|DEBUG) ")  # serve's start-up log
 PASSWORD = "hunter2-S3cret"
-EXIT_CONFIG = 1  # fix the configuration
+EXIT_CONFIG = 2  # fix the configuration
 EXIT_TEMPORARY = 75  # EX_TEMPFAIL: the database was unreachable or busy; try again later
 
 
@@ -196,6 +196,7 @@ def command_lines(tmp_path: Path) -> dict[tuple[str, ...], tuple[list[str], dict
     gold = tmp_path / "gold.json"
     gold.write_text('[{"id": "a", "query": "java", "relevance": {"a.md": 3}}]')
     slack = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "test-secret"}
+    jira = {"JIRA_BASE_URL": "http://127.0.0.1:9", "JIRA_EMAIL": "jobs@example.com", "JIRA_API_TOKEN": "t"}
     return {
         ("search",): (["search", "java"], {}),
         ("eval",): (["eval", str(gold)], {}),
@@ -210,6 +211,8 @@ def command_lines(tmp_path: Path) -> dict[tuple[str, ...], tuple[list[str], dict
         ("ingest", "sharepoint"): (["ingest", "sharepoint"], {}),
         ("ingest", "jira"): (["ingest", "jira"], {}),
         ("ingest", "erp"): (["ingest", "erp"], {}),
+        ("jobs", "jira-board"): (["jobs", "jira-board", "--project", "STAFF"], jira),
+        ("jobs", "jira-ticket"): (["jobs", "jira-ticket", "STAFF-1"], jira),
     }
 
 

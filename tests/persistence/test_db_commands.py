@@ -48,7 +48,7 @@ def test_the_readme_forms_move_the_schema_up_and_down(database_url: str) -> None
 def test_an_unknown_revision_lists_the_known_ones(sqlite_url: str, command: str) -> None:
     ok(db("upgrade", url=sqlite_url))
     result = db(command, "9999", url=sqlite_url)
-    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "unknown revision '9999'" in result.stderr and "0001, 0002" in result.stderr
     assert revision_of(sqlite_url) is not None  # nothing happened
@@ -57,7 +57,7 @@ def test_an_unknown_revision_lists_the_known_ones(sqlite_url: str, command: str)
 def test_upgrading_to_an_older_revision_says_to_downgrade(sqlite_url: str) -> None:
     ok(db("upgrade", url=sqlite_url))
     result = db("upgrade", "0001", url=sqlite_url)
-    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
     assert "skillmatch db downgrade 0001" in result.stderr
 
 
@@ -69,6 +69,6 @@ def test_a_database_from_a_newer_release_is_refused_with_the_way_out(database_ur
     engine.dispose()
     for args in (["db", "upgrade"], ["search", "java"]):
         result = runner.invoke(app, [*args, "--database-url", database_url])
-        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
         assert "revision 0999, which this version of SkillMatch does not know" in result.stderr
     assert revision_of(database_url) == "0999"  # untouched
