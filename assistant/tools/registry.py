@@ -13,11 +13,11 @@ from pydantic import ValidationError
 from assistant.tools.availability import AVAILABILITY
 from assistant.tools.base import Tool, ToolContext, ToolError, ToolResult, failed, succeeded
 from assistant.tools.cv import PROFILE, SEARCH
-from assistant.tools.jira import JIRA
+from assistant.tools.jira import JIRA, TICKET
 
 logger = logging.getLogger(__name__)
 
-TOOLS: dict[str, Tool[Any]] = {tool.name: tool for tool in (SEARCH, PROFILE, JIRA, AVAILABILITY)}
+TOOLS: dict[str, Tool[Any]] = {tool.name: tool for tool in (SEARCH, PROFILE, JIRA, AVAILABILITY, TICKET)}
 DEFAULT_STATUS = "Working…"
 
 

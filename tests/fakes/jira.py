@@ -358,7 +358,7 @@ class FakeJira(FakeServer):
 
     def _property_route(self, request: RecordedRequest, issue: dict[str, Any], rest: list[str]) -> Reply:
         key, method = issue["key"], request.method
-        stored = self.properties.setdefault(key, {})
+        stored = self.properties.get(key, {})
         if not rest and method == "GET":
             return Reply.json(
                 {
@@ -395,7 +395,7 @@ class FakeJira(FakeServer):
                     {"errorMessages": ["The property value must be valid JSON."], "errors": {}}, 400
                 )
             created = name not in stored
-            stored[name] = value
+            self.properties.setdefault(key, {})[name] = value
             return Reply(201 if created else 200)
         if method == "DELETE":
             if stored.pop(name, None) is None:

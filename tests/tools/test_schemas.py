@@ -55,7 +55,7 @@ def test_schemas_are_openai_function_tools() -> None:
 def test_schemas_match_the_argument_models() -> None:
     schemas = {s["function"]["name"]: s["function"]["parameters"] for s in tool_schemas()}
     assert list(schemas) == tool_names() == list(TOOLS)
-    assert len(set(tool_names())) == len(tool_names()) == 4
+    assert len(set(tool_names())) == len(tool_names()) == 5
     for name, tool in TOOLS.items():
         fields = tool.arguments.model_fields
         assert list(schemas[name]["properties"]) == list(fields)
