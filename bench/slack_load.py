@@ -1,13 +1,14 @@
-"""Slack endpoint under load, one process: the real aiohttp endpoint and slack-bolt, signed requests from
-a client in the same process, the fake Slack Web API and a fake model that takes its time.
+"""Slack delivery under load on the production configuration: two `skillmatch serve` processes on one
+PostgreSQL database, the fake Slack Web API and a fake model that takes its time, all on 127.0.0.1.
 
-  ack        50 concurrent app_mention events and 50 /skillmatch commands while the model takes 1 s per
-             call: HTTP acknowledgement latency p50/p99. Baseline: /healthz under the same load.
-             Target: p99 <= 100 ms (Slack's limit is 3 s).
-  throughput 200 conversations at once (distinct threads) with the model taking 2 s per call: all answered,
-             no errors, peak memory. Target: 200 in flight, no errors, memory < 500 MB.
+  ack    50 concurrent app_mention events (25 per replica) while the model takes 1 s per call:
+         HTTP acknowledgement latency p50/p99 (each ack includes storing the message). Baseline:
+         /healthz under the same load, in the same run. Target: p99 <= 100 ms (Slack allows 3 s).
+  drain  200 conversations at once (distinct threads, 100 per replica), model 2 s per call: all answered
+         once, time to drain against the ideal (200 x 2 s / total turn slots), peak database connections
+         (pg_stat_activity, by application_name) and peak resident memory per replica.
 
-    .venv/bin/python -m bench.slack_load [--conversations 200] [--ack-events 50]
+    .venv/bin/python -m bench.slack_load [--conversations 200] [--ack-events 50] [--pool-size 5]
 """
 
 from __future__ import annotations
@@ -16,163 +17,189 @@ import argparse
 import asyncio
 import json
 import logging
-import multiprocessing
-import resource
+import math
 import tempfile
+import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 from rich.table import Table
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from assistant.channels.slack import SlackChannel
-from assistant.config import AssistantSettings
-from assistant.runtime import build_runtime
-from assistant.server import build_web_app
 from bench.common import console, machine, p50, percentile
-from skillmatch.config import Settings
-from skillmatch.db import create_db_engine, session_factory, upgrade
-from skillmatch.embeddings import OnnxEmbedder
-from skillmatch.ingest.cv_store import CvStore
-from skillmatch.ingest.sample import ingest_sample
+from skillmatch.db import upgrade
+from tests.conftest import POSTGRES_URL, postgres_schema_url
 from tests.fakes import slack_events as ev
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack
+from tests.replicas import Replica, base_env, post_event, wait_until
+
+APP = "skillmatch-bench"
 
 
-def slow_model(seconds: float):  # type: ignore[no-untyped-def]
-    """A model that answers after `seconds` (each request has its own server thread)."""
+class SlowModel:
+    """Answers after `seconds` (each request has its own server thread, as a real API's latency)."""
 
-    def respond(body: dict[str, Any]) -> str:
-        time.sleep(seconds)
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __call__(self, body: dict[str, Any]) -> str:
+        time.sleep(self.seconds)
         question = next(m["content"] for m in reversed(body["messages"]) if m["role"] == "user")
         return f"Answer to: {question}"
 
-    return respond
+
+class ConnectionSampler:
+    """Peak connections the replicas hold, sampled from pg_stat_activity every 50 ms in a thread."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._engine = create_engine(POSTGRES_URL, pool_size=1)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ConnectionSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._engine.dispose()
+
+    def _run(self) -> None:
+        query = text("select count(*) from pg_stat_activity where application_name = :app")
+        with self._engine.connect() as conn:
+            while not self._stop.wait(0.05):
+                self.peak = max(self.peak, int(conn.execute(query, {"app": APP}).scalar() or 0))
 
 
-async def start(
-    database_url: str, slack: FakeSlack, model: FakeOpenAI
-) -> tuple[Any, SlackChannel, str, web.AppRunner]:
-    settings = AssistantSettings(
-        DATABASE_URL=database_url,
-        OPENAI_API_KEY=model.api_key,
-        OPENAI_BASE_URL=model.base_url,
-        SKILLMATCH_LLM_PROVIDERS="openai",
-        SLACK_BOT_TOKEN=ev.BOT_TOKEN,
-        SLACK_SIGNING_SECRET=ev.SIGNING_SECRET,
-        SLACK_API_BASE_URL=slack.api_url,
-        SKILLMATCH_MAX_CONCURRENT_TURNS=256,
-    )
-    runtime = build_runtime(settings)
-    channel = SlackChannel(runtime)
-    runner = web.AppRunner(build_web_app(runtime, channel), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runtime, channel, f"http://127.0.0.1:{port}", runner
-
-
-async def post(session: aiohttp.ClientSession, url: str, body: str, form: bool = False) -> float:
-    content_type = "application/x-www-form-urlencoded" if form else "application/json"
-    headers = ev.sign(body, content_type=content_type)
+async def timed(coroutine: Any) -> float:
     started = time.perf_counter()
-    async with session.post(f"{url}/slack/events", data=body.encode(), headers=headers) as response:
-        await response.read()
-        assert response.status == 200, response.status
+    await coroutine
     return (time.perf_counter() - started) * 1000
 
 
-async def ack_latency(url: str, channel: SlackChannel, events: int) -> dict[str, list[float]]:
+async def healthz(session: aiohttp.ClientSession, replica: Replica) -> None:
+    async with session.get(f"{replica.url}/healthz") as response:
+        await response.read()
+
+
+def finished(slack: FakeSlack, roots: list[str]) -> bool:
+    """Every thread has an answer that is no longer streaming."""
+    return all(any(m["stream_state"] != "streaming" for m in slack.messages(thread_ts=ts)) for ts in roots)
+
+
+async def warm_up(replicas: list[Replica], slack: FakeSlack) -> None:
+    """One conversation per replica first: the first turn of a process loads what later ones reuse."""
+    bodies = [ev.app_mention(f"warm up {r.name}")[0] for r in replicas]
     async with aiohttp.ClientSession() as session:
-        await post(session, url, ev.app_mention("warm up")[0])
-        await channel.drain(timeout=30)
-        mentions = [ev.app_mention(f"Kubernetes engineer {i}")[0] for i in range(events)]
-        commands = [ev.slash_command(f"Java developer {i}") for i in range(events)]
+        await asyncio.gather(*(post_event(session, r, b) for r, b in zip(replicas, bodies, strict=True)))
+    roots = [str(json.loads(b)["event"]["ts"]) for b in bodies]
+    await wait_until(lambda: finished(slack, roots), 120, "warm-up answers")
 
-        async def health() -> float:
-            started = time.perf_counter()
-            async with session.get(f"{url}/healthz") as response:
-                await response.read()
-            return (time.perf_counter() - started) * 1000
 
+async def ack_phase(replicas: list[Replica], slack: FakeSlack, events: int) -> dict[str, list[float]]:
+    bodies = [ev.app_mention(f"Kubernetes engineer {i}")[0] for i in range(events)]
+    roots = [str(json.loads(b)["event"]["ts"]) for b in bodies]
+    async with aiohttp.ClientSession() as session:
         results = await asyncio.gather(
-            asyncio.gather(*(post(session, url, b) for b in mentions)),
-            asyncio.gather(*(post(session, url, b, form=True) for b in commands)),
-            asyncio.gather(*(health() for _ in range(events))),
+            asyncio.gather(*(timed(post_event(session, replicas[i % 2], b)) for i, b in enumerate(bodies))),
+            asyncio.gather(*(timed(healthz(session, replicas[i % 2])) for i in range(events))),
         )
-        await channel.drain(timeout=120)
-    return {"events": list(results[0]), "commands": list(results[1]), "healthz (baseline)": list(results[2])}
+    await wait_until(lambda: finished(slack, roots), 120, "ack phase answers")
+    return {"events (store + ack)": list(results[0]), "healthz (baseline)": list(results[1])}
 
 
-async def throughput(url: str, channel: SlackChannel, slack: FakeSlack, conversations: int) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as session:
-        bodies = [ev.app_mention(f"question {i}")[0] for i in range(conversations)]
-        roots = [json.loads(b)["event"]["ts"] for b in bodies]
+async def drain_phase(replicas: list[Replica], slack: FakeSlack, conversations: int) -> dict[str, Any]:
+    bodies = [ev.app_mention(f"question {i}")[0] for i in range(conversations)]
+    roots = [str(json.loads(b)["event"]["ts"]) for b in bodies]
+    with ConnectionSampler() as sampler:
         started = time.perf_counter()
-        await asyncio.gather(*(post(session, url, b) for b in bodies))
-        peak_in_flight, peak_rss = 0, rss_mb()
-        while channel.in_flight:
-            peak_in_flight = max(peak_in_flight, channel.in_flight)
-            peak_rss = max(peak_rss, rss_mb())
-            await channel.drain(timeout=0.2)
-        elapsed = time.perf_counter() - started
-    replies = [m for r in roots for m in slack.messages(thread_ts=r)]
-    answered = sum(1 for m in replies if "Answer to: question" in json.dumps(m))  # by the model, not degraded
-    errors = len(replies) - answered
+        async with aiohttp.ClientSession() as session:
+            statuses = await asyncio.gather(
+                *(post_event(session, replicas[i % 2], b) for i, b in enumerate(bodies))
+            )
+        await wait_until(lambda: finished(slack, roots), 600, "all answers")
+        seconds = time.perf_counter() - started
+    per_thread = [len(slack.messages(thread_ts=ts)) for ts in roots]
+    answered = sum(
+        1
+        for ts in roots
+        for m in slack.messages(thread_ts=ts)
+        if (m.get("text") or "").startswith("Answer to:")
+    )
     return {
+        "acked": statuses.count(200),
         "answered": answered,
-        "errors": errors,
-        "seconds": elapsed,
-        "peak_in_flight": peak_in_flight,
-        "peak_rss": peak_rss,
+        "duplicates": sum(n - 1 for n in per_thread if n > 1),
+        "seconds": seconds,
+        "peak_connections": sampler.peak,
+        "peak_rss": {r.name: r.peak_rss_mb() for r in replicas},
     }
 
 
-def _ingest(url: str) -> None:
-    engine = create_db_engine(url)
-    upgrade(engine)
-    sessions = session_factory(engine)
-    ingest_sample(sessions, CvStore(sessions, OnnxEmbedder(), Settings()))
-    engine.dispose()
-
-
-def sample_database(folder: Path) -> str:
-    """Built in a child process: ingestion's memory is not the serving process's."""
-    url = f"sqlite:///{folder / 'sample.db'}"
-    child = multiprocessing.get_context("spawn").Process(target=_ingest, args=(url,))
-    child.start()
-    child.join()
-    assert child.exitcode == 0
-    return url
-
-
-def rss_mb() -> float:
-    """Current resident memory of this process."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 async def main_async(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as tmp, FakeSlack() as slack, FakeOpenAI() as model:
-        url_db = sample_database(Path(tmp))
-        model.responder = slow_model(1.0)
-        runtime, channel, url, runner = await start(url_db, slack, model)
-        await asyncio.to_thread(runtime.searcher.index)  # as the server's start-up does
-        startup_rss = rss_mb()
-        try:
-            acks = await ack_latency(url, channel, args.ack_events)
-            model.responder = slow_model(2.0)
-            load = await throughput(url, channel, slack, args.conversations)
-        finally:
-            await runner.cleanup()
-            runtime.close()
-    table = Table(title=f"Slack HTTP acknowledgement, model 1 s ({machine()})", header_style="bold")
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(postgres_schema_url(schema)).update_query_dict({"application_name": APP})
+    database_url = url.render_as_string(hide_password=False)
+    db = create_engine(database_url)
+    upgrade(db)
+    model = SlowModel(1.0)
+    slots = args.max_turns * 2
+    try:
+        with tempfile.TemporaryDirectory() as logs, FakeSlack() as slack, FakeOpenAI() as openai:
+            openai.responder = model
+            env = base_env(
+                DATABASE_URL=database_url,
+                SLACK_BOT_TOKEN=ev.BOT_TOKEN,
+                SLACK_SIGNING_SECRET=ev.SIGNING_SECRET,
+                SLACK_API_BASE_URL=slack.api_url,
+                OPENAI_API_KEY=openai.api_key,
+                OPENAI_BASE_URL=openai.base_url,
+                SKILLMATCH_LLM_PROVIDERS="openai",
+                SKILLMATCH_DB_POOL_SIZE=str(args.pool_size),
+                SKILLMATCH_DB_MAX_OVERFLOW="0",
+                SKILLMATCH_MAX_CONCURRENT_TURNS=str(args.max_turns),
+            )
+            replicas = [Replica(n, dict(env), Path(logs) / f"{n}.log") for n in ("a", "b")]
+            for replica in replicas:
+                replica.start()
+            try:
+                ready = await asyncio.gather(*(r.wait_ready() for r in replicas))
+                console.print(f"replicas ready after {', '.join(f'{s:.1f} s' for s in ready)}")
+                await warm_up(replicas, slack)
+                acks: dict[str, list[float]] = {}
+                for burst in range(1, args.bursts + 1):
+                    for name, samples in (await ack_phase(replicas, slack, args.ack_events)).items():
+                        acks[f"{name}, burst {burst}"] = samples
+                model.seconds = 2.0
+                load = await drain_phase(replicas, slack, args.conversations)
+                errors = sum(r.log().count("Traceback") + r.log().count("QueuePool limit") for r in replicas)
+            finally:
+                for replica in replicas:
+                    replica.terminate(timeout=30)
+    finally:
+        db.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    report(args, acks, load, errors, slots)
+
+
+def report(
+    args: argparse.Namespace, acks: dict[str, list[float]], load: dict[str, Any], errors: int, slots: int
+) -> None:
+    table = Table(
+        title=f"Slack ack latency, 2 replicas on PostgreSQL, model 1 s ({machine()})", header_style="bold"
+    )
     for column in ("requests", "n", "p50 ms", "p99 ms", "max ms"):
         table.add_column(column, justify="right")
     for name, samples in acks.items():
@@ -184,16 +211,20 @@ async def main_async(args: argparse.Namespace) -> None:
             f"{max(samples):.1f}",
         )
     console.print(table)
-    worst = max(percentile(acks["events"], 99), percentile(acks["commands"], 99))
+    worst = max(percentile(v, 99) for k, v in acks.items() if k.startswith("events"))
     console.print(f"target ack p99 <= 100 ms: {worst:.1f} ms, {'met' if worst <= 100 else 'MISSED'}")
+    ideal = math.ceil(args.conversations / slots) * 2.0
+    n = args.conversations
     console.print(
-        f"throughput: {load['answered']}/{args.conversations} answered by the model, {load['errors']} other "
-        f"replies (errors or degraded), peak in flight {load['peak_in_flight']}, {load['seconds']:.1f} s "
-        f"with a 2 s model; resident memory {startup_rss:.0f} MB after start-up, "
-        f"peak {load['peak_rss']:.0f} MB"
+        f"drain: {load['answered']}/{n} answered by the model ({load['acked']} acked, "
+        f"{load['duplicates']} duplicates) in {load['seconds']:.1f} s; ideal {ideal:.1f} s "
+        f"({n} x 2 s over {slots} turn slots), ratio {load['seconds'] / ideal:.2f}; "
+        f"peak connections {load['peak_connections']} (pool {args.pool_size} x 2 replicas + overflow 0); "
+        f"peak RSS {', '.join(f'{k} {v:.0f} MB' for k, v in load['peak_rss'].items() if v)}; "
+        f"errors in logs {errors}"
     )
-    ok = load["answered"] == args.conversations and load["errors"] == 0 and load["peak_rss"] < 500
-    console.print(f"target 200 in flight, no errors, < 500 MB: {'met' if ok else 'MISSED'}")
+    ok = load["answered"] == n and load["duplicates"] == 0 and errors == 0
+    console.print(f"target all {n} answered once, no errors: {'met' if ok else 'MISSED'}")
 
 
 def main() -> None:
@@ -201,6 +232,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--ack-events", type=int, default=50)
+    parser.add_argument("--pool-size", type=int, default=5)
+    parser.add_argument("--bursts", type=int, default=3, help="ack bursts, one after the other settled")
+    parser.add_argument(
+        "--max-turns", type=int, default=64, help="SKILLMATCH_MAX_CONCURRENT_TURNS per replica"
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -72,7 +72,8 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 Outcome = Literal["ok", "failed", "retry", "lost"]
-DB_THREADS = 4  # delivery's own pool: acks must not wait behind searches in the default executor
+ACK_THREADS = 2  # storing messages before the acknowledgement: never waits behind any other work
+DB_THREADS = 3  # claims, leases and message states: not behind searches in the default executor
 DELIVERY_RETRIES = 5  # extra attempts to post a stored answer while the platform fails (backing off)
 MAX_BACKOFF = 30.0  # seconds between attempts to post a stored answer
 
@@ -110,6 +111,7 @@ class Delivery:
         self.channels: dict[str, Channel] = {}
         self.slots = settings.max_concurrent_turns
         self._db = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="delivery-db")
+        self._ack_db = ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="delivery-ack")
         self._serving: dict[int, asyncio.Task[None]] = {}  # conversation id -> its task
         self._current: dict[int, Owed] = {}  # conversation id -> the message being answered
         self._tasks: set[asyncio.Task[Any]] = set()  # everything else spawned (notices, loops)
@@ -126,7 +128,9 @@ class Delivery:
     async def accept(self, inbound: Inbound) -> AcceptResult:
         """Store the message (or recognise a redelivery); call before acknowledging the platform."""
         trace_id = trace_id_for(inbound.platform, inbound.event_id)
-        accepted = await self._call(self.inbox.accept, inbound, trace_id=trace_id)
+        loop = asyncio.get_running_loop()
+        store = functools.partial(self.inbox.accept, inbound, trace_id=trace_id)
+        accepted = await loop.run_in_executor(self._ack_db, store)
         if accepted is not None:
             self._wake.set()
             if len(self._serving) >= self.slots:
@@ -171,6 +175,7 @@ class Delivery:
         self._loops = []
         await self.drain(timeout=5.0)
         self._db.shutdown(wait=False, cancel_futures=True)
+        self._ack_db.shutdown(wait=False, cancel_futures=True)
 
     @property
     def in_flight(self) -> int:

@@ -8,11 +8,12 @@ lost its lease cannot mark a message it no longer owns.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.channels.base import Inbound
@@ -22,9 +23,11 @@ from assistant.sessions import (
     OK,
     PENDING,
     PROCESSING,
+    TITLE_CHARS,
     UNFINISHED,
     NewMessage,
     SessionStore,
+    message_tokens,
 )
 from skillmatch.db import session_scope
 from skillmatch.models import Conversation, Message, utcnow
@@ -62,6 +65,8 @@ class Inbox:
     def accept(self, inbound: Inbound, *, trace_id: str) -> Accepted | None:
         """Store a user message as pending; None when this message was stored before (a redelivery)."""
         with session_scope(self.sessions) as session:
+            if session.get_bind().dialect.name == "postgresql":
+                return self._accept_in_one_statement(session, inbound, trace_id)
             if not self.store.record_event_in(session, inbound.platform, inbound.event_id):
                 return None
             conversation = self.store.open_in(
@@ -83,6 +88,28 @@ class Inbox:
                 ],
             )
             return Accepted(message_id, conversation.id)
+
+    def _accept_in_one_statement(self, session: Session, inbound: Inbound, trace_id: str) -> Accepted | None:
+        """The same as the portable path, in one round trip: the acknowledgement waits for this."""
+        chat = {"role": "user", "content": inbound.text}
+        row = session.execute(
+            _ACCEPT,
+            {
+                "platform": inbound.platform,
+                "event_id": inbound.event_id,
+                "now": utcnow(),
+                "thread_key": inbound.thread_key,
+                "user_id": inbound.user_id,
+                "title": " ".join(inbound.text.split())[:TITLE_CHARS],
+                "content": inbound.text,
+                "trace_id": trace_id,
+                "platform_message_id": inbound.event_id[:200],
+                "tokens": message_tokens(chat),
+                "order_key": inbound.order_key,
+                "reply_to": json.dumps(inbound.reply_to),
+            },
+        ).first()
+        return Accepted(row[0], row[1]) if row is not None else None
 
     def next(self, conversation_id: int) -> Owed | None:
         """The conversation's first message still owed an answer, in the platform's order."""
@@ -179,6 +206,31 @@ class Inbox:
                 query = query.where(Message.status.in_(statuses))
             result = session.execute(query.values(**values).returning(Message.id)).first()
             return result is not None
+
+
+# Dedupe key, conversation (created or touched) and message in one statement; nothing when the key exists.
+_ACCEPT = text(
+    """
+    WITH ev AS (
+        INSERT INTO processed_events (platform, event_id, received_at)
+        VALUES (:platform, :event_id, :now)
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    ), conv AS (
+        INSERT INTO conversations (thread_key, platform, user_id, title, state, created_at, updated_at)
+        SELECT :thread_key, :platform, :user_id, NULLIF(:title, ''), CAST('{}' AS json), :now, :now FROM ev
+        ON CONFLICT (thread_key) DO UPDATE
+            SET updated_at = EXCLUDED.updated_at, title = COALESCE(conversations.title, EXCLUDED.title)
+        RETURNING id
+    )
+    INSERT INTO messages (conversation_id, role, content, trace_id, platform_message_id, token_count,
+                          status, created_at, order_key, reply_to, attempts)
+    SELECT conv.id, 'user', :content, :trace_id, :platform_message_id, :tokens,
+           'pending', :now, :order_key, CAST(:reply_to AS json), 0
+    FROM conv
+    RETURNING id, conversation_id
+    """
+)
 
 
 def _lock(session: Session) -> bool:
