@@ -36,7 +36,7 @@ from tests.conftest import POSTGRES_URL, postgres_schema_url
 from tests.fakes import slack_events as ev
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack
-from tests.replicas import Replica, base_env, post_event, wait_until
+from tests.replicas import Replica, post_event, serve_env, wait_until
 
 APP = "skillmatch-bench"
 
@@ -157,14 +157,10 @@ async def main_async(args: argparse.Namespace) -> None:
     try:
         with tempfile.TemporaryDirectory() as logs, FakeSlack() as slack, FakeOpenAI() as openai:
             openai.responder = model
-            env = base_env(
-                DATABASE_URL=database_url,
-                SLACK_BOT_TOKEN=ev.BOT_TOKEN,
-                SLACK_SIGNING_SECRET=ev.SIGNING_SECRET,
-                SLACK_API_BASE_URL=slack.api_url,
-                OPENAI_API_KEY=openai.api_key,
-                OPENAI_BASE_URL=openai.base_url,
-                SKILLMATCH_LLM_PROVIDERS="openai",
+            env = serve_env(
+                database_url,
+                slack.api_url,
+                openai,
                 SKILLMATCH_DB_POOL_SIZE=str(args.pool_size),
                 SKILLMATCH_DB_MAX_OVERFLOW="0",
                 SKILLMATCH_MAX_CONCURRENT_TURNS=str(args.max_turns),

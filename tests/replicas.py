@@ -45,6 +45,20 @@ def base_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def serve_env(database_url: str, slack_api_url: str, openai: Any, **settings: str) -> dict[str, str]:
+    """`skillmatch serve` for the fake Slack and the fake model (`FakeOpenAI`), plus `settings`."""
+    return base_env(
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN=ev.BOT_TOKEN,
+        SLACK_SIGNING_SECRET=ev.SIGNING_SECRET,
+        SLACK_API_BASE_URL=slack_api_url,
+        OPENAI_API_KEY=openai.api_key,
+        OPENAI_BASE_URL=openai.base_url,
+        SKILLMATCH_LLM_PROVIDERS="openai",
+        **settings,
+    )
+
+
 @dataclass
 class Replica:
     name: str

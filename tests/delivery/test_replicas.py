@@ -29,7 +29,7 @@ from tests.fakes import slack_events as ev
 from tests.fakes.http_server import Reply
 from tests.fakes.openai_server import ChatReply, FakeOpenAI
 from tests.fakes.slack_api import FakeSlack
-from tests.replicas import Replica, base_env, lease_owner_pid, post_event, wait_until
+from tests.replicas import Replica, lease_owner_pid, post_event, serve_env, wait_until
 
 pytestmark = pytest.mark.postgres
 LEASE_SECONDS = 2.0
@@ -138,14 +138,10 @@ def cluster(postgres_available: None, tmp_path_factory: pytest.TempPathFactory) 
     model = ScriptedModel()
     with FakeSlack() as slack, FakeOpenAI() as openai:
         openai.responder = model
-        env = base_env(
-            DATABASE_URL=url,
-            SLACK_BOT_TOKEN=ev.BOT_TOKEN,
-            SLACK_SIGNING_SECRET=ev.SIGNING_SECRET,
-            SLACK_API_BASE_URL=slack.api_url,
-            OPENAI_API_KEY=openai.api_key,
-            OPENAI_BASE_URL=openai.base_url,
-            SKILLMATCH_LLM_PROVIDERS="openai",
+        env = serve_env(
+            url,
+            slack.api_url,
+            openai,
             SKILLMATCH_LEASE_SECONDS=str(LEASE_SECONDS),
             SKILLMATCH_DELIVERY_POLL_SECONDS="0.2",
             SKILLMATCH_ORDER_WINDOW_MS="1000",
