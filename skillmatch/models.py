@@ -21,7 +21,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from skillmatch.text.names import name_key
 
 # Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -54,6 +56,7 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str | None] = mapped_column(String(200), index=True)  # see skillmatch.text.names
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     location: Mapped[str | None] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(200))
@@ -67,6 +70,12 @@ class Person(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     documents: Mapped[list[CvDocument]] = relationship(back_populates="person")
+
+    @validates("name")
+    def _keep_name_key(self, _attribute: str, value: str) -> str:
+        # Every writer (CVs, Jira, MOCO) keeps the key current without having to remember it.
+        self.name_key = name_key(value or "")[:200]
+        return value
 
 
 class CvDocument(Base):
