@@ -126,7 +126,7 @@ def parse_constraints(request: TicketRequest, today: date) -> Constraints:
 def _role(text: str) -> str | None:
     for match in _ROLE_RE.finditer(text):
         words = match.group(1).split()
-        while len(words) > 1 and words[0].casefold().strip("(),:") in _STOP:
+        while len(words) > 1 and (words[0].casefold().strip("(),:") in _STOP or words[0].isdigit()):
             words.pop(0)
         role = " ".join(words).strip(" ,.:;()")
         if role and role.casefold() not in _STOP:

@@ -114,7 +114,7 @@ async def run_board(
     report = RunReport("process_jira_board", _new_trace_id(), query, options.dry_run)
     started = time.perf_counter()
     try:
-        with propagate_attributes(tags=["jira-job"]):
+        with propagate_attributes(tags=["jira-job"], trace_name="process_jira_board"):
             await call(
                 job,
                 process_jira_board,
@@ -138,7 +138,9 @@ async def run_ticket(job: JobContext, key: str, *, options: JobOptions) -> RunRe
     report = RunReport("process_jira_ticket", _new_trace_id(), key, options.dry_run, matched=1)
     started = time.perf_counter()
     try:
-        with propagate_attributes(session_id=session_id_for(key), tags=["jira-job"]):
+        with propagate_attributes(
+            session_id=session_id_for(key), tags=["jira-job"], trace_name="process_jira_ticket"
+        ):
             await call(job, process_jira_ticket, job, report, options, **_root_kwargs(job, report.trace_id))
     finally:
         report.seconds = time.perf_counter() - started
