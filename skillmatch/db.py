@@ -137,6 +137,11 @@ def _prepare_sqlite_file(url: URL) -> None:
             f"the SQLite database {path} {what} ({exc.strerror}): make {path.parent} writable or set "
             "DATABASE_URL to another path"
         ) from None
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise DatabaseProblem(
+            f"the directory of the SQLite database {path} is not writable: SQLite writes {path.name}-wal "
+            f"and {path.name}-shm beside the file; make {path.parent} writable or set DATABASE_URL elsewhere"
+        )
 
 
 def _existing_part(path: Path) -> Path:
