@@ -1,5 +1,10 @@
-"""Where the LLM money went: per trace the calls, duplicates, tokens, cost and latency, and the costliest
-sessions. A duplicate is a call flagged by the in-turn guard, or the same request sent twice in one trace.
+"""Where the LLM money went: per trace the calls, attempts, failures, duplicates, tokens, cost and latency,
+and the costliest sessions.
+
+A duplicate is a call flagged by the in-turn guard, or a request answered successfully twice in one trace.
+The attempts of one routed call (a retry, a failover: Langfuse has a generation per attempt, all with the
+call's `call_id`) are one call, and a call that got no answer is a failure, not a duplicate: the same request
+sent again after it (a turn run again) is the retry it should be.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
 
 @dataclass(frozen=True)
 class Call:
-    """One LLM call, from the ledger or read back from Langfuse."""
+    """One LLM call (a ledger row) or one attempt of a call (a Langfuse generation)."""
 
     trace_id: str
     session_id: str | None
@@ -41,6 +46,8 @@ class Call:
     latency_ms: float
     flagged_duplicate: bool
     started: datetime | None = None
+    call_id: str | None = None  # shared by the attempts of one routed call; None: this is a whole call
+    failed: bool = False  # no answer came back
 
 
 @dataclass
@@ -48,6 +55,8 @@ class TraceAudit:
     trace_id: str
     session_id: str | None
     calls: int = 0
+    attempts: int = 0
+    failed: int = 0
     duplicates: int = 0
     tokens_in: int = 0
     tokens_out: int = 0
@@ -73,21 +82,42 @@ class AuditReport:
         return sorted(((k, round(v, 6), calls[k]) for k, v in cost.items()), key=lambda x: -x[1])[:n]
 
 
+def _whole_calls(calls: list[Call]) -> list[list[Call]]:
+    """Attempts grouped into calls (by call id), in the order each call started."""
+    grouped: dict[str, list[Call]] = {}
+    whole: list[list[Call]] = []
+    for call in sorted(calls, key=lambda c: (c.trace_id, c.started or datetime.min.replace(tzinfo=UTC))):
+        if call.call_id is None:
+            whole.append([call])
+        elif (key := f"{call.trace_id}:{call.call_id}") in grouped:
+            grouped[key].append(call)
+        else:
+            grouped[key] = [call]
+            whole.append(grouped[key])
+    return whole
+
+
 def audit_calls(calls: list[Call]) -> AuditReport:
     by_trace: dict[str, TraceAudit] = {}
-    seen: dict[str, Counter[str]] = defaultdict(Counter)
-    for call in sorted(calls, key=lambda c: (c.trace_id, c.started or datetime.min.replace(tzinfo=UTC))):
-        audit = by_trace.setdefault(call.trace_id, TraceAudit(call.trace_id, call.session_id))
+    answered: dict[str, set[str]] = defaultdict(set)  # per trace: request hashes answered successfully
+    for attempts in _whole_calls(calls):
+        first = attempts[0]
+        audit = by_trace.setdefault(first.trace_id, TraceAudit(first.trace_id, first.session_id))
         audit.calls += 1
-        repeated = bool(call.prompt_hash) and seen[call.trace_id][call.prompt_hash or ""] > 0
-        if call.prompt_hash:
-            seen[call.trace_id][call.prompt_hash] += 1
-        if call.flagged_duplicate or repeated:
+        audit.attempts += len(attempts)
+        if first.flagged_duplicate:
             audit.duplicates += 1
-        audit.tokens_in += call.tokens_in
-        audit.tokens_out += call.tokens_out
-        audit.cost_usd += call.cost_usd
-        audit.latency_ms += call.latency_ms
+        elif all(a.failed for a in attempts):
+            audit.failed += 1
+        elif first.prompt_hash and first.prompt_hash in answered[first.trace_id]:
+            audit.duplicates += 1
+        elif first.prompt_hash:
+            answered[first.trace_id].add(first.prompt_hash)
+        for attempt in attempts:
+            audit.tokens_in += attempt.tokens_in
+            audit.tokens_out += attempt.tokens_out
+            audit.cost_usd += attempt.cost_usd
+            audit.latency_ms += attempt.latency_ms
     return AuditReport(sorted(by_trace.values(), key=lambda t: -t.cost_usd))
 
 
@@ -95,7 +125,7 @@ def ledger_calls(
     sessions: sessionmaker[Session], *, since: datetime, session_id: str | None = None
 ) -> list[Call]:
     with sessions() as session:
-        query = select(LlmCall).where(LlmCall.created_at >= since)
+        query = select(LlmCall).where(LlmCall.created_at >= since).order_by(LlmCall.created_at, LlmCall.id)
         if session_id:
             query = query.where(LlmCall.session_id == session_id)
         return [
@@ -109,6 +139,7 @@ def ledger_calls(
                 latency_ms=row.latency_ms or 0.0,
                 flagged_duplicate=row.duplicate,
                 started=row.created_at,
+                failed=row.status == "failed",
             )
             for row in session.scalars(query)
         ]

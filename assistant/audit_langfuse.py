@@ -1,7 +1,8 @@
 """The audit's second source: LLM calls read back from Langfuse through its public API (v2 observations).
 
-Generations carry the request hash in their metadata (`prompt_hash`); calls the in-turn guard prevented
-are EVENT observations named `assistant.llm.duplicate`. Both reach the same audit as the local ledger.
+Each attempt of a call is a generation carrying the request hash (`prompt_hash`) and the call's id
+(`call_id`) in its metadata; a failed attempt has level ERROR. Calls the in-turn guard prevented are EVENT
+observations named `assistant.llm.duplicate`. All reach the same audit as the local ledger.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def langfuse_calls(
         client,
         type="GENERATION",
         fields="core,basic,model,usage,metadata,metrics",
-        expand_metadata="prompt_hash",
+        expand_metadata="prompt_hash,call_id",
         **filters,
     ):
         usage = observation.usage_details or {}
@@ -78,6 +79,8 @@ def langfuse_calls(
                 latency_ms=float(latency or 0.0) * 1000,
                 flagged_duplicate=False,
                 started=observation.start_time,
+                call_id=_metadata_value(observation.metadata, "call_id"),
+                failed=observation.level == "ERROR",
             )
         )
     for event in _observations(client, type="EVENT", name=DUPLICATE_EVENT, fields="core,basic", **filters):

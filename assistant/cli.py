@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import uuid
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -29,27 +30,62 @@ def chat(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Talk to the assistant in the terminal. Resumable: the session key is printed at the start."""
+    from assistant.logs import terminal_logging
     from assistant.runtime import build_runtime
     from assistant.sessions import thread_key_console
 
     settings = assistant_settings(ctx, database_url)
-    runtime = build_runtime(settings)
-    key = session or thread_key_console()
-    providers = (
-        ", ".join(f"{p.name} ({p.model})" for p in runtime.llm.providers) or "none: search-only answers"
-    )
-    console.print(
-        f"[bold]SkillMatch chat[/]  session [cyan]{key}[/]  (resume with --session {key})\n"
-        f"LLM: {providers}  ·  tracing: {'Langfuse' if runtime.telemetry.enabled else 'local ledger only'}\n"
-        "Ask who could do a piece of work; refine in follow-ups. /new starts over, /quit ends."
-    )
-    try:
-        asyncio.run(_chat_loop(runtime, key))
-    finally:
-        runtime.close()
+    with terminal_logging(settings.log_file) as log_file:
+        runtime = build_runtime(settings)
+        key = session or thread_key_console()
+        providers = (
+            ", ".join(f"{p.name} ({p.model})" for p in runtime.llm.providers) or "none: search-only answers"
+        )
+        tracing = "Langfuse" if runtime.telemetry.enabled else "local ledger only"
+        console.print(
+            f"[bold]SkillMatch chat[/]  session [cyan]{key}[/]  (resume with --session {key})\n"
+            f"LLM: {providers}  ·  tracing: {tracing}  ·  log: {log_file or 'off'}\n"
+            "Ask who could do a piece of work; refine in follow-ups. /new starts over, /quit ends.",
+            highlight=False,
+        )
+        try:
+            asyncio.run(_chat_loop(runtime, key, log_file))
+        finally:
+            if not runtime.telemetry.shutdown():
+                console.print(
+                    f"[yellow]Traces could not be sent to Langfuse (it did not answer within "
+                    f"{settings.trace_flush_timeout:g} s); the local ledger has every LLM call.[/]"
+                )
+            runtime.close()
 
 
-async def _chat_loop(runtime, key: str) -> None:  # type: ignore[no-untyped-def]
+class _Terminal:
+    """Streamed text, status lines and retractions, each starting on a line of its own."""
+
+    def __init__(self) -> None:
+        self.mid_line = False  # streamed text is waiting for its line to end
+
+    def end_line(self) -> None:
+        if self.mid_line:
+            console.print()
+            self.mid_line = False
+
+    async def status(self, text: str) -> None:
+        self.end_line()
+        console.print(f"[dim]{text}[/]", highlight=False)
+
+    async def delta(self, text: str) -> None:
+        console.print(text, end="", markup=False, highlight=False)
+        self.mid_line = True
+
+    async def retract(self) -> None:
+        self.end_line()
+        console.print("[yellow]… the answer broke off; the text above is void. A complete answer follows.[/]")
+
+
+async def _chat_loop(runtime, key: str, log_file: Path | None) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
     from assistant.engine import TurnRequest
 
     interactive = sys.stdin.isatty()
@@ -71,27 +107,27 @@ async def _chat_loop(runtime, key: str) -> None:  # type: ignore[no-untyped-def]
             continue
         if not text:
             continue
-        streamed = False
-
-        async def on_status(status: str) -> None:
-            console.print(f"[dim]{status}[/]")
-
-        async def on_delta(delta: str) -> None:
-            nonlocal streamed
-            streamed = True
-            console.print(delta, end="", markup=False, highlight=False)
-
-        reply = await runtime.engine.handle(
-            TurnRequest(
-                thread_key=key, platform="console", message_id=uuid.uuid4().hex, text=text, user_id="console"
-            ),
-            on_status=on_status,
-            on_delta=on_delta,
+        terminal = _Terminal()
+        request = TurnRequest(
+            thread_key=key, platform="console", message_id=uuid.uuid4().hex, text=text, user_id="console"
         )
-        if streamed:
-            console.print()
-        else:
+        try:
+            reply = await runtime.engine.handle(
+                request, on_status=terminal.status, on_delta=terminal.delta, on_retract=terminal.retract
+            )
+        except Exception:
+            logging.getLogger(__name__).exception("chat: the turn failed")
+            terminal.end_line()
+            where = f" (details in {log_file})" if log_file else ""
+            console.print(
+                f"[red]Something went wrong with this answer{where}. Your message is kept; ask again.[/]"
+            )
+            continue
+        terminal.end_line()
+        if not reply.streamed:
             console.print(Markdown(reply.text))
+        if reply.notice:
+            console.print(f"[dim]{reply.notice}[/]", highlight=False)
         if reply.candidates and reply.status == "ok":  # a search-only answer already lists them
             console.print(_candidates_table(reply.candidates))
 
@@ -130,7 +166,9 @@ def audit(
     ] = "ledger",
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """LLM calls per trace: duplicates, tokens, cost and latency, then the costliest sessions.
+    """LLM calls per trace: attempts, failures, duplicates, tokens, cost and latency, then the costliest
+    sessions. The attempts of a retried or failed-over call are one call; a request answered twice is a
+    duplicate.
 
     Exits 1 when duplicates are found, so CI can fail on them.
     """
@@ -171,6 +209,8 @@ def _print_audit(report, source: str, since: str) -> None:  # type: ignore[no-un
         "trace",
         "session",
         "calls",
+        "attempts",
+        "failed",
         "duplicates",
         "tokens in",
         "tokens out",
@@ -183,6 +223,8 @@ def _print_audit(report, source: str, since: str) -> None:  # type: ignore[no-un
             t.trace_id[:16],
             (t.session_id or "")[:40],
             str(t.calls),
+            str(t.attempts),
+            str(t.failed),
             f"[red]{t.duplicates}[/]" if t.duplicates else "0",
             str(t.tokens_in),
             str(t.tokens_out),

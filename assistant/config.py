@@ -31,6 +31,8 @@ class AssistantSettings(Settings):
     vllm_api_key: SecretStr = Field(default=SecretStr("EMPTY"), alias="VLLM_API_KEY")
     vllm_timeout: float = Field(default=60.0, alias="SKILLMATCH_VLLM_TIMEOUT")
     llm_retries: int = Field(default=1, alias="SKILLMATCH_LLM_RETRIES")  # per provider, before failover
+    # Seconds one turn may wait for the model, over all calls, providers and retries; then the search answers.
+    turn_timeout: float = Field(default=45.0, gt=0, alias="SKILLMATCH_TURN_TIMEOUT")
     llm_cooldown_seconds: float = Field(default=60.0, alias="SKILLMATCH_LLM_COOLDOWN")
     llm_temperature: float = Field(default=0.2, alias="SKILLMATCH_LLM_TEMPERATURE")
     llm_max_tokens: int = Field(default=1200, alias="SKILLMATCH_LLM_MAX_TOKENS")
@@ -44,6 +46,13 @@ class AssistantSettings(Settings):
     langfuse_base_url: str = Field(default="https://cloud.langfuse.com", alias="LANGFUSE_BASE_URL")
     langfuse_prompt_name: str = Field(default="skillmatch-system", alias="SKILLMATCH_PROMPT_NAME")
     langfuse_prompt_label: str = Field(default="production", alias="SKILLMATCH_PROMPT_LABEL")
+    # Seconds a background export may take (the OTLP client's timeout), and the longest a command waits at
+    # exit for traces still queued before it gives up on them.
+    langfuse_export_timeout: float = Field(default=5.0, gt=0, alias="SKILLMATCH_TRACE_EXPORT_TIMEOUT")
+    trace_flush_timeout: float = Field(default=2.0, ge=0, alias="SKILLMATCH_TRACE_FLUSH_TIMEOUT")
+
+    # `skillmatch chat`: where log lines go instead of the terminal ("" keeps none).
+    log_file: str | None = Field(default=None, alias="SKILLMATCH_LOG_FILE")
 
     # Conversation limits.
     history_token_budget: int = Field(default=6000, alias="SKILLMATCH_HISTORY_TOKENS")

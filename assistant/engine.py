@@ -1,28 +1,42 @@
 """One turn, independent of any chat platform: load the thread -> LLM/tool loop -> persist -> reply.
 
-Every LLM call goes through the routed client and is written to the ledger; inside one turn an identical
-request is answered from the first result (flagged as a duplicate in the trace and the ledger) and the same
-tool call with the same arguments runs once. When no LLM is configured, or every provider is down, the
-answer comes from the search itself and says so: the user always gets an answer, and nothing is lost.
+The loop itself is `assistant.turn.LLMTurn` (routing, duplicate guard, ledger, tools). When no LLM is
+configured, every provider is down, the turn's time budget (`SKILLMATCH_TURN_TIMEOUT`) is spent, a stream
+broke and could not be answered again, or the conversation is too long for every model, the answer comes
+from the search itself and its first line says why: the user always gets a complete answer, and nothing
+is lost.
+
+What a caller (a channel's delivery) gets, and when:
+
+- `on_status(text)`: progress while a tool runs ("Searching CVs..."), before the tool starts.
+- `on_delta(text)`: the next piece of the answer as the model streams it (only when given; without it the
+  model is called without streaming). Deltas of a tool-calling step ("Let me search...") come too.
+- `on_retract()`: everything delivered through `on_delta` in this turn so far is void; the channel should
+  remove or replace it (clear the half-streamed message). Called only after at least one delta, and
+  before any further delta: when a stream broke mid-answer and the model is asked again (new deltas
+  follow, from the start of the answer), and when the turn falls back to the search answer after text had
+  been streamed. A caller without `on_retract` learns the same at the end from `TurnReply.streamed`.
+- the returned `TurnReply`: `streamed=True` means the deltas delivered since the last retraction end with
+  `reply.text` and stand as the answer (keep the streamed message, finish it, add the candidates);
+  `streamed=False` means show `reply.text` in full, in place of anything streamed. `notice` is one line for
+  the user when a provider failed over ("OpenAI unavailable (HTTP 500), answered by vLLM"), else None.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import AssistantSettings
-from assistant.llm import AllProvidersFailed, LLMRequest, LLMRequestError, LLMResponse, RoutedLLM
+from assistant.llm import AllProvidersFailed, LLMRequestError, RoutedLLM, StreamInterrupted, TurnBudgetSpent
 from assistant.prompts import PromptProvider
 from assistant.retrieval import SearchState, answer, next_state
 from assistant.sessions import (
@@ -30,20 +44,43 @@ from assistant.sessions import (
     PENDING,
     PROCESSING,
     ConversationRef,
-    NewMessage,
     SessionStore,
     StoredMessage,
 )
-from assistant.telemetry import CallRecord, Telemetry, TurnTrace, request_hash, trace_id_for
-from assistant.tools import ToolContext, ToolResult, run_tool, status_text, tool_schemas
+from assistant.telemetry import Telemetry, TurnTrace, trace_id_for
+from assistant.tools import ToolContext, status_text
 from assistant.tools.cv import candidate_records
+from assistant.turn import (
+    Delivery,
+    DeltaCallback,
+    LLMTurn,
+    RetractCallback,
+    StatusCallback,
+    TurnGuard,
+    llm_request_key,
+    tool_call_key,
+)
 from skillmatch.models import Feedback, Message
 from skillmatch.search import Searcher
 
 log = logging.getLogger(__name__)
 
-StatusCallback = Callable[[str], Awaitable[None]]
-DeltaCallback = Callable[[str], Awaitable[None]]
+__all__ = [
+    "DeltaCallback",
+    "Engine",
+    "RetractCallback",
+    "StatusCallback",
+    "TurnGuard",
+    "TurnReply",
+    "TurnRequest",
+    "TurnStatus",
+    "llm_request_key",
+    "tool_call_key",
+]
+
+# ok: the model answered; retrieval_only: no model configured; degraded: the model failed (the search
+# answered, saying why); rejected: the message was refused (empty, too long).
+TurnStatus = Literal["ok", "retrieval_only", "degraded", "rejected"]
 
 
 @dataclass(frozen=True)
@@ -59,40 +96,16 @@ class TurnRequest:
 
 @dataclass
 class TurnReply:
+    """The answer to one message. Plain data (the delivery layer stores it as JSON and rebuilds it); new
+    fields get defaults so a stored reply from an older version still loads."""
+
     text: str
     trace_id: str
-    status: str  # "ok" | "retrieval_only" | "degraded" (providers down) | "rejected" (bad input)
+    status: TurnStatus
     candidates: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
-
-
-@dataclass
-class TurnGuard:
-    """Per-turn memory of LLM requests and tool calls already made."""
-
-    responses: dict[str, LLMResponse] = field(default_factory=dict)
-    tools: dict[str, ToolResult] = field(default_factory=dict)
-
-
-def llm_request_key(request: LLMRequest) -> str:
-    return request_hash(
-        {
-            "messages": request.messages,
-            "tools": request.tools,
-            "tool_choice": request.tool_choice,
-            "temperature": request.temperature,
-            "max_tokens": request.max_tokens,
-        }
-    )
-
-
-def tool_call_key(name: str, arguments: str | dict[str, Any]) -> str:
-    if isinstance(arguments, str):
-        try:
-            arguments = json.loads(arguments or "{}")
-        except json.JSONDecodeError:
-            return f"{name}:{arguments}"
-    return f"{name}:{json.dumps(arguments, sort_keys=True, ensure_ascii=False)}"
+    streamed: bool = False  # the text streamed since the last retraction ends with `text` and stands
+    notice: str | None = None  # one line about a failover, for the user
 
 
 class Engine:
@@ -130,12 +143,15 @@ class Engine:
         *,
         on_status: StatusCallback | None = None,
         on_delta: DeltaCallback | None = None,
+        on_retract: RetractCallback | None = None,
     ) -> TurnReply:
         accepted = await self.accept(request, queued=False)
         if isinstance(accepted, TurnReply):
             return accepted
         try:
-            reply = await self.run_message(accepted, on_status=on_status, on_delta=on_delta)
+            reply = await self.run_message(
+                accepted, on_status=on_status, on_delta=on_delta, on_retract=on_retract
+            )
         except BaseException:
             await asyncio.to_thread(self.store.mark_failed, accepted)
             raise
@@ -187,8 +203,10 @@ class Engine:
         *,
         on_status: StatusCallback | None = None,
         on_delta: DeltaCallback | None = None,
+        on_retract: RetractCallback | None = None,
     ) -> TurnReply:
-        """One turn for a stored user message (its status is the caller's to finish)."""
+        """One turn for a stored user message (its status is the caller's to finish). The callbacks and
+        the reply's `streamed` flag are described in the module docstring."""
         message, conversation = await asyncio.to_thread(self._load, message_id)
         trace = TurnTrace(
             trace_id=message.trace_id or trace_id_for(conversation.platform, str(message_id)),
@@ -198,7 +216,9 @@ class Engine:
             trace=trace,
             user_id=conversation.user_id,
             input=message.content,
-            run=lambda t: self._turn(conversation, message.content or "", t, on_status, on_delta),
+            run=lambda t: self._turn(
+                conversation, message.content or "", t, on_status, Delivery(on_delta, on_retract)
+            ),
             tags=[conversation.platform],
         )
 
@@ -236,7 +256,7 @@ class Engine:
         text: str,
         trace: TurnTrace,
         on_status: StatusCallback | None,
-        on_delta: DeltaCallback | None,
+        delivery: Delivery,
     ) -> TurnReply:
         if self.llm is None:
             return await self._retrieval_only(
@@ -246,28 +266,41 @@ class Engine:
                 on_status,
                 reason="No language model is configured, so this is the search ranking itself.",
             )
+        deadline = self.llm.clock() + self.settings.turn_timeout  # shared by every call of the turn
         try:
-            return await self._llm_turn(conversation, trace, on_status, on_delta)
+            return await self._llm_turn(conversation, trace, on_status, delivery, deadline)
         except (AllProvidersFailed, LLMRequestError) as exc:
             log.error("turn %s: LLM unavailable: %s", trace.trace_id, exc)
             trace.failed = True
             trace.metadata["error"] = f"{type(exc).__name__}: {exc}"
-            reply = await self._retrieval_only(
-                conversation,
-                text,
-                trace,
-                on_status,
-                reason="The language model is unavailable right now, so here is the search ranking itself.",
-            )
+            await delivery.retract()  # whatever was streamed is not the answer now
+            reply = await self._retrieval_only(conversation, text, trace, on_status, reason=self._why(exc))
             reply.status, reply.error = "degraded", trace.metadata["error"]
             return reply
+
+    def _why(self, exc: Exception) -> str:
+        """The first line of a search-only answer after the model failed: what happened, in plain words."""
+        if isinstance(exc, TurnBudgetSpent):
+            return (
+                f"The language model did not answer within {self.settings.turn_timeout:g} s, "
+                "so here is the search ranking itself."
+            )
+        if isinstance(exc, StreamInterrupted):
+            return "The language model's answer broke off, so here is the search ranking itself."
+        if isinstance(exc, LLMRequestError) and "context length" in str(exc):
+            return (
+                "This conversation has grown too long for the language model, so here is the search ranking "
+                "itself. Start a new conversation to ask the model again."
+            )
+        return "The language model is unavailable right now, so here is the search ranking itself."
 
     async def _llm_turn(
         self,
         conversation: ConversationRef,
         trace: TurnTrace,
         on_status: StatusCallback | None,
-        on_delta: DeltaCallback | None,
+        delivery: Delivery,
+        deadline: float,
     ) -> TurnReply:
         assert self.llm is not None
         today = self.today()
@@ -277,167 +310,28 @@ class Engine:
                 self.store.history(conversation.id, budget_tokens=self.settings.history_token_budget),
             )
         )
-        messages: list[dict[str, Any]] = [{"role": "system", "content": prompt.text}, *history]
-        guard = TurnGuard()
-        context = ToolContext(sessions=self.sessions, searcher=self.searcher, today=today)
-        candidates: list[dict[str, Any]] = []
         trace.metadata["prompt_version"] = prompt.version
-        tools = tool_schemas()
-        for step in range(self.settings.max_tool_steps + 1):
-            last_step = step == self.settings.max_tool_steps
-            request = LLMRequest(
-                messages=messages,
-                tools=tools,
-                tool_choice="none" if last_step else "auto",
-                temperature=self.settings.llm_temperature,
-                max_tokens=self.settings.llm_max_tokens,
-                generation_name="assistant.llm",
-                metadata={"step": step, "prompt_version": prompt.version},
-                langfuse_prompt=prompt.langfuse_prompt,
-                trim=self._trimmer(),
-            )
-            response = await self._complete(request, trace, guard, on_delta)
-            if not response.tool_calls or last_step:
-                content = response.content or ""
-                if last_step and response.tool_calls:
-                    content = content or "I stopped after too many tool calls; please narrow the request."
-                await asyncio.to_thread(
-                    self.store.append, conversation.id, "assistant", content, trace_id=trace.trace_id
-                )
-                trace.output = content
-                trace.metadata["steps"] = step + 1
-                return TurnReply(content, trace.trace_id, "ok", candidates)
-            messages.append(
-                {"role": "assistant", "content": response.content, "tool_calls": response.tool_calls}
-            )
-            # The tool call and its results are stored together: a history never holds one without the other.
-            round_messages = [
-                NewMessage(
-                    "assistant", response.content, tool_calls=response.tool_calls, trace_id=trace.trace_id
-                )
-            ]
-            for call in response.tool_calls:
-                result = await self._tool(call, context, guard, on_status)
-                if result.name == "search_candidates" and result.records:
-                    candidates = result.records
-                messages.append({"role": "tool", "tool_call_id": call["id"], "content": result.content})
-                round_messages.append(
-                    NewMessage(
-                        "tool",
-                        result.content,
-                        tool_call_id=call["id"],
-                        name=result.name,
-                        trace_id=trace.trace_id,
-                    )
-                )
-            await asyncio.to_thread(self.store.append_many, conversation.id, round_messages)
-        raise AssertionError("unreachable: the last step never calls tools")  # pragma: no cover
-
-    def _trimmer(self) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]] | None]:
-        """Each context-length error halves the history budget; None once nothing more can go."""
-        budget = [self.settings.history_token_budget]
-
-        def trim(messages: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-            budget[0] //= 2
-            if budget[0] < 200:
-                return None
-            shorter = self.store.trim(messages, budget_tokens=budget[0])
-            return shorter if len(shorter) < len(messages) else None
-
-        return trim
-
-    async def _complete(
-        self, request: LLMRequest, trace: TurnTrace, guard: TurnGuard, on_delta: DeltaCallback | None
-    ) -> LLMResponse:
-        assert self.llm is not None
-        key = llm_request_key(request)
-        request.metadata["prompt_hash"] = key  # lets the audit find repeats in Langfuse too
-        if key in guard.responses:
-            first = guard.responses[key]
-            self.telemetry.event(
-                "assistant.llm.duplicate",
-                {"prompt_hash": key, "reused_from": first.provider},
-                level="WARNING",
-            )
-            await asyncio.to_thread(self._ledger, trace, first, key, duplicate=True)
-            return first
-        started = time.perf_counter()
-        try:
-            response = await (self._stream(request, on_delta) if on_delta else self.llm.complete(request))
-        except (AllProvidersFailed, LLMRequestError) as exc:
-            attempts = getattr(exc, "attempts", [])
-            await asyncio.to_thread(
-                self.telemetry.record_call,
-                CallRecord(
-                    trace_id=trace.trace_id,
-                    session_id=trace.session_id,
-                    provider=attempts[-1].provider if attempts else None,
-                    model=attempts[-1].model if attempts else None,
-                    prompt_hash=key,
-                    tokens_in=None,
-                    tokens_out=None,
-                    latency_ms=(time.perf_counter() - started) * 1000,
-                    attempts=len(attempts),
-                    status="failed",
-                    error=str(exc),
-                ),
-            )
-            raise
-        guard.responses[key] = response
-        await asyncio.to_thread(self._ledger, trace, response, key, duplicate=False)
-        return response
-
-    async def _stream(self, request: LLMRequest, on_delta: DeltaCallback) -> LLMResponse:
-        assert self.llm is not None
-        final: LLMResponse | None = None
-        async for event in self.llm.stream(request):
-            if event.delta:
-                await on_delta(event.delta)
-            if event.response is not None:
-                final = event.response
-        assert final is not None
-        return final
-
-    def _ledger(self, trace: TurnTrace, response: LLMResponse, key: str, *, duplicate: bool) -> None:
-        self.telemetry.record_call(
-            CallRecord(
-                trace_id=trace.trace_id,
-                session_id=trace.session_id,
-                provider=response.provider,
-                model=response.model,
-                prompt_hash=key,
-                tokens_in=None if duplicate else response.usage.get("prompt_tokens"),
-                tokens_out=None if duplicate else response.usage.get("completion_tokens"),
-                latency_ms=0.0 if duplicate else response.latency_ms,
-                attempts=0 if duplicate else response.request_count,
-                duplicate=duplicate,
-            )
+        loop = LLMTurn(
+            llm=self.llm,
+            settings=self.settings,
+            store=self.store,
+            telemetry=self.telemetry,
+            conversation=conversation,
+            trace=trace,
+            tools=ToolContext(sessions=self.sessions, searcher=self.searcher, today=today),
+            deadline=deadline,
+            on_status=on_status,
+            delivery=delivery,
         )
-
-    async def _tool(
-        self, call: dict[str, Any], context: ToolContext, guard: TurnGuard, on_status: StatusCallback | None
-    ) -> ToolResult:
-        name = call["function"]["name"]
-        arguments = call["function"].get("arguments") or "{}"
-        key = tool_call_key(name, arguments)
-        if key in guard.tools:
-            self.telemetry.event("assistant.tool.duplicate", {"tool": name, "arguments": arguments})
-            return guard.tools[key]
-        if on_status:
-            await on_status(status_text(name))
-        with self.telemetry.tool_span(f"tool.{name}", arguments) as update:
-            result = await asyncio.to_thread(run_tool, name, arguments, context)
-            update(
-                output=result.content,
-                metadata={
-                    "records": len(result.records),
-                    "tokens_toon": result.tokens_toon,
-                    "tokens_json": result.tokens_json,
-                },
-                error=result.error,
-            )
-        guard.tools[key] = result
-        return result
+        result = await loop.run(prompt, history)
+        return TurnReply(
+            result.text,
+            trace.trace_id,
+            "ok",
+            result.candidates,
+            streamed=result.streamed,
+            notice=result.notice,
+        )
 
     async def _retrieval_only(
         self,
@@ -467,5 +361,4 @@ class Engine:
             self.store.append, conversation.id, "assistant", content, trace_id=trace.trace_id
         )
         trace.output = content
-        status = "retrieval_only"
-        return TurnReply(content, trace.trace_id, status, candidate_records(results))
+        return TurnReply(content, trace.trace_id, "retrieval_only", candidate_records(results))

@@ -2,10 +2,11 @@
 
 A turn is one trace named `assistant.turn`, inside `propagate_attributes(session_id=<thread key>)`, with a
 trace id derived from the platform message id, so a feedback click can be scored later without a lookup.
-Tools are observations of type tool; the langfuse.openai wrapper nests each LLM call as a generation.
-Export happens on the SDK's background thread: an unreachable, failing or slow Langfuse never delays or
-fails a turn. Without keys, tracing is switched off once for the process (no per-call warnings) and the
-ledger still records every call.
+Tools are observations of type tool; the langfuse.openai wrapper nests each LLM call (each attempt) as a
+generation. Export happens on the SDK's background thread: an unreachable, failing or slow Langfuse never
+delays or fails a turn, and `shutdown()` waits at most `SKILLMATCH_TRACE_FLUSH_TIMEOUT` seconds for it.
+Everything exported is masked (trace_export.py). Without keys, tracing is switched off once for the
+process (no per-call warnings) and the ledger still records every call.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from langfuse import Langfuse, observe, propagate_attributes
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import AssistantSettings
-from assistant.masking import langfuse_mask, mask
+from assistant.masking import mask, mask_text
+from assistant.trace_export import MaskingSpanExporter, build_langfuse, shutdown_bounded
 from skillmatch.models import LlmCall
 
 log = logging.getLogger(__name__)
@@ -91,15 +93,17 @@ class Telemetry:
         self.settings = settings
         self.sessions = sessions
         self.client: Langfuse | None = client
+        self.exporter: MaskingSpanExporter | None = None
+        self.traces_sent: bool | None = None  # after shutdown: did everything reach Langfuse?
         if client is not None:
             pass  # built by the caller (tests point it at a fake server with a private tracer provider)
         elif settings.tracing_enabled:
             assert settings.langfuse_public_key and settings.langfuse_secret_key
-            self.client = Langfuse(
+            self.client, self.exporter = build_langfuse(
                 public_key=settings.langfuse_public_key,
                 secret_key=settings.langfuse_secret_key.get_secret_value(),
                 base_url=settings.langfuse_base_url,
-                mask=langfuse_mask,
+                export_timeout=settings.langfuse_export_timeout,
             )
         else:
             # The langfuse.openai wrapper looks up a client on every call; without one it builds an
@@ -136,11 +140,12 @@ class Telemetry:
             try:
                 return await run(trace)
             finally:
+                error = trace.metadata.get("error") if trace.failed else None
                 client.update_current_span(
                     output=trace.output,
                     metadata=trace.metadata or None,
                     level="ERROR" if trace.failed else None,
-                    status_message=trace.metadata.get("error") if trace.failed else None,
+                    status_message=mask_text(error) if error else None,
                 )
 
         with propagate_attributes(
@@ -163,7 +168,7 @@ class Telemetry:
                     output=output,
                     metadata=metadata,
                     level="ERROR" if error else None,
-                    status_message=error,
+                    status_message=mask_text(error) if error else None,  # the SDK's mask skips it
                 )
 
             yield update
@@ -226,12 +231,20 @@ class Telemetry:
             except Exception:  # an outage at exit must not turn a good run into a crash
                 log.warning("langfuse: flush failed", exc_info=True)
 
-    def shutdown(self) -> None:
-        if self.client is not None:
-            try:
-                self.client.shutdown()
-            except Exception:
-                log.warning("langfuse: shutdown failed", exc_info=True)
+    def shutdown(self) -> bool:
+        """Send what is queued, waiting at most `trace_flush_timeout` seconds. True when every trace of
+        this process reached Langfuse (or tracing is off). Logs once when not; later calls return the same."""
+        if self.client is None:
+            return True
+        if self.traces_sent is None:
+            self.traces_sent = shutdown_bounded(self.client, self.exporter, self.settings.trace_flush_timeout)
+            if not self.traces_sent:
+                log.warning(
+                    "Langfuse: traces could not be sent to %s (it did not answer in time or refused them); "
+                    "the local call ledger has every LLM call",
+                    self.settings.langfuse_base_url,
+                )
+        return self.traces_sent
 
 
 @asynccontextmanager

@@ -107,3 +107,53 @@ def test_cli_exit_code_follows_duplicates(engine: Engine) -> None:
     assert "1 duplicate LLM call(s) found" in dirty.output
     unknown = runner.invoke(app, ["audit", "--source", "nowhere", "--database-url", url])
     assert unknown.exit_code == 1 and "unknown --source" in unknown.output
+
+
+def test_a_failed_call_and_its_successful_repeat_are_not_duplicates(engine: Engine) -> None:
+    """A turn that failed and ran again (a replica took over, a resumed message) repeats its request: the
+    failed attempt cost nothing twice. Two successful calls with one request are a duplicate."""
+    add_calls(
+        engine,
+        [
+            {
+                "trace_id": "t1",
+                "session_id": "s1",
+                "prompt_hash": "a",
+                "status": "failed",
+                "error": "HTTP 500",
+            },
+            {"trace_id": "t1", "session_id": "s1", "prompt_hash": "a", "tokens_in": 100, "cost_usd": 0.01},
+            {"trace_id": "t2", "session_id": "s2", "prompt_hash": "b", "tokens_in": 100, "cost_usd": 0.01},
+            {
+                "trace_id": "t2",
+                "session_id": "s2",
+                "prompt_hash": "b",
+                "status": "failed",
+                "error": "timeout",
+            },
+            {"trace_id": "t2", "session_id": "s2", "prompt_hash": "b", "tokens_in": 100, "cost_usd": 0.01},
+        ],
+    )
+    report = audit_calls(ledger_calls(session_factory(engine), since=NOW - timedelta(hours=1)))
+    by_trace = {t.trace_id: t for t in report.traces}
+    assert (by_trace["t1"].calls, by_trace["t1"].failed, by_trace["t1"].duplicates) == (2, 1, 0)
+    assert (by_trace["t2"].calls, by_trace["t2"].failed, by_trace["t2"].duplicates) == (3, 1, 1)
+
+
+def test_attempts_of_one_call_count_once(engine: Engine) -> None:
+    """Langfuse has one generation per attempt; attempts of one routed call share its call id."""
+    from assistant.audit import Call
+
+    def generation(call_id: str, *, failed: bool, tokens: int = 0) -> Call:
+        return Call("t1", "s1", "a", tokens, 0, 0.0, 10.0, False, call_id=call_id, failed=failed)
+
+    report = audit_calls(
+        [
+            generation("c1", failed=True),
+            generation("c1", failed=True),
+            generation("c1", failed=False, tokens=50),  # the third attempt answered
+            generation("c2", failed=False, tokens=50),  # the same request again, successfully
+        ]
+    )
+    (trace,) = report.traces
+    assert (trace.calls, trace.attempts, trace.duplicates, trace.failed, trace.tokens_in) == (2, 4, 1, 0, 100)

@@ -1,28 +1,22 @@
 """A multi-turn conversation end to end: the real openai client (through the Langfuse wrapper) against a
-scripted fake OpenAI server, traces exported by the real Langfuse SDK to a fake OTLP receiver."""
+scripted fake OpenAI server, traces exported by the real Langfuse SDK to a fake OTLP receiver (fixtures in
+conftest.py)."""
 
 from __future__ import annotations
 
 import json
 import re
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
-from assistant.config import AssistantSettings
-from assistant.engine import TurnRequest
-from assistant.masking import langfuse_mask
-from assistant.runtime import Runtime, build_runtime
+from assistant.runtime import Runtime
 from assistant.sessions import thread_key_console
 from assistant.telemetry import trace_id_for
 from skillmatch.models import LlmCall, Message
-from skillmatch.search import Searcher
-from tests.assistant.conftest import TODAY
-from tests.fakes.langfuse_server import FakeLangfuse, isolated_langfuse
+from tests.assistant.conftest import TODAY, say
+from tests.fakes.langfuse_server import FakeLangfuse
 from tests.fakes.openai_server import FakeOpenAI
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
@@ -31,47 +25,6 @@ PHONE = re.compile(r"\+49[\d ]{8,}")
 
 def tool_call(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "arguments": json.dumps(arguments)}
-
-
-@pytest.fixture
-def fake_openai() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake_langfuse() -> Iterator[FakeLangfuse]:
-    with FakeLangfuse() as fake:
-        yield fake
-
-
-@pytest.fixture
-def runtime(sample_db_url: str, fake_openai: FakeOpenAI, fake_langfuse: FakeLangfuse) -> Iterator[Runtime]:
-    public_key = f"pk-lf-e2e-{uuid.uuid4().hex[:10]}"
-    settings = AssistantSettings(
-        DATABASE_URL=sample_db_url,
-        OPENAI_API_KEY="sk-test",
-        OPENAI_BASE_URL=fake_openai.base_url,
-        SKILLMATCH_LLM_PROVIDERS="openai",
-        LANGFUSE_PUBLIC_KEY=public_key,
-        LANGFUSE_SECRET_KEY="sk-lf-test",
-        LANGFUSE_BASE_URL=fake_langfuse.origin,
-    )
-    with isolated_langfuse(fake_langfuse, public_key=public_key, mask=langfuse_mask) as client:
-        rt = build_runtime(settings, langfuse=client, today=lambda: TODAY)
-        rt.searcher = rt.engine.searcher = Searcher(rt.sessions, rt.searcher.embedder, today=TODAY)
-        try:
-            yield rt
-        finally:
-            rt.db.dispose()
-
-
-async def say(rt: Runtime, key: str, text: str) -> tuple[str, Any]:
-    message_id = uuid.uuid4().hex
-    reply = await rt.engine.handle(
-        TurnRequest(thread_key=key, platform="console", message_id=message_id, text=text, user_id="U123")
-    )
-    return message_id, reply
 
 
 async def test_multi_turn_conversation_is_traced_accounted_and_masked(
@@ -179,19 +132,28 @@ async def test_identical_request_in_one_turn_is_sent_once(
     assert reply.status == "ok"
     assert len(fake_langfuse.spans_of_type("tool")) == 1  # the same call with the same arguments ran once
 
-    from assistant.engine import TurnGuard
     from assistant.llm import LLMRequest
     from assistant.telemetry import TurnTrace
+    from assistant.tools import ToolContext
+    from assistant.turn import Delivery, LLMTurn
 
-    guard = TurnGuard()
     trace = TurnTrace(trace_id="0" * 32, session_id="console:guard")
-    request = LLMRequest(messages=[{"role": "user", "content": "hi"}])
+    turn = LLMTurn(
+        llm=runtime.llm,
+        settings=runtime.settings,
+        store=runtime.store,
+        telemetry=runtime.telemetry,
+        conversation=runtime.store.open("console:guard", platform="console", user_id=None),
+        trace=trace,
+        tools=ToolContext(sessions=runtime.sessions, searcher=runtime.searcher, today=TODAY),
+        deadline=runtime.llm.clock() + 30,
+        on_status=None,
+        delivery=Delivery(None, None),
+    )
     fake_openai.enqueue_reply("hello")
     before = len(fake_openai.chat_requests())
-    first = await runtime.engine._complete(request, trace, guard, None)
-    second = await runtime.engine._complete(
-        LLMRequest(messages=[{"role": "user", "content": "hi"}]), trace, guard, None
-    )
+    first, _ = await turn.complete(LLMRequest(messages=[{"role": "user", "content": "hi"}]))
+    second, _ = await turn.complete(LLMRequest(messages=[{"role": "user", "content": "hi"}]))
     assert second is first
     assert len(fake_openai.chat_requests()) == before + 1
     with runtime.sessions() as session:

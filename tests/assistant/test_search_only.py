@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -46,8 +47,8 @@ async def test_follow_ups_refine_the_previous_search(runtime: Runtime) -> None:
     assert fresh.candidates[0]["name"] == "Jürgen Hartmann"
 
 
-def test_chat_from_a_pipe_and_resume(sample_db_url: str) -> None:
-    runner = CliRunner()
+def test_chat_from_a_pipe_and_resume(sample_db_url: str, tmp_path: Path) -> None:
+    runner = CliRunner(env={"SKILLMATCH_LOG_FILE": str(tmp_path / "chat.log")})
     key = f"console:{uuid.uuid4()}"
     first = runner.invoke(
         app,

@@ -856,6 +856,16 @@ class FakeLangfuse(FakeServer):
         return not (param("toStartTime") and span.start_ns >= _parse_time(param("toStartTime") or ""))
 
 
+def forget_langfuse(public_key: str | None) -> None:
+    """Drop a client the code under test built itself from the SDK's per-public-key cache (as
+    `isolated_langfuse` does for the clients it builds), so a later test with the key starts afresh."""
+    from langfuse._client.resource_manager import LangfuseResourceManager
+
+    if public_key:
+        with LangfuseResourceManager._lock:
+            LangfuseResourceManager._instances.pop(public_key, None)
+
+
 @contextmanager
 def isolated_langfuse(
     fake: FakeLangfuse,
@@ -870,7 +880,6 @@ def isolated_langfuse(
     so each call uses a fresh key; a private TracerProvider keeps the global OpenTelemetry provider
     untouched. Extra keyword arguments go to `Langfuse(...)` (e.g. `timeout=1`, `mask=...`)."""
     from langfuse import Langfuse
-    from langfuse._client.resource_manager import LangfuseResourceManager
     from opentelemetry.sdk.trace import TracerProvider
 
     public_key = public_key or f"pk-lf-test-{uuid.uuid4().hex[:12]}"
@@ -885,5 +894,4 @@ def isolated_langfuse(
             client.shutdown()
         with suppress(Exception):
             provider.shutdown()
-        with LangfuseResourceManager._lock:
-            LangfuseResourceManager._instances.pop(public_key, None)
+        forget_langfuse(public_key)

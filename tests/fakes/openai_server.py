@@ -15,8 +15,14 @@ Answers, first match wins:
 
 Faults, on top of the base class's `fail_next(status, headers=...)` / `malformed_next()` (both take
 precedence over everything below): `content_filter_next()`, `context_length_next(vllm=)`,
-`no_tool_parser_next()`, `auth_fail_next(401|403)`, `hang_next(seconds)`, `broken_stream_next(after=)`.
-Error bodies are the ones the real services send.
+`no_tool_parser_next()`, `auth_fail_next(401|403)`, `hang_next(seconds)`, `broken_stream_next(after=)`,
+`garbage_stream_next(after=)`. Error bodies are the ones the real services send. A scripted reply can
+carry its own stream fault (`enqueue_reply(..., broken_after=2)` / `garbage_after=2`), so a test can
+break exactly the second answer of a turn.
+
+A context window: `fake.context_window = 800` answers every chat request whose prompt is longer (counted
+in words, as the fake's usage is) with OpenAI's context-length error, numbers included, as a model with
+that window would.
 """
 
 from __future__ import annotations
@@ -66,6 +72,8 @@ class ChatReply:
     usage: dict[str, int] | None = None  # default: word counts of the request and the answer
     omit_usage: bool = False  # as vLLM may
     chunks: list[str] | None = None  # stream deltas; default: the content word by word
+    broken_after: int | None = None  # streamed: this many content deltas, then an error event
+    garbage_after: int | None = None  # streamed: this many content deltas, then a line that is not JSON
 
 
 Responder = Callable[[dict[str, Any]], "ChatReply | str | dict[str, Any] | Reply"]
@@ -74,7 +82,7 @@ Responder = Callable[[dict[str, Any]], "ChatReply | str | dict[str, Any] | Reply
 @dataclass
 class _Hang:
     seconds: float
-    times: int
+    times: int | None  # None: every matching request, until the fake stops
     match: Callable[[RecordedRequest], bool]
 
 
@@ -97,6 +105,8 @@ class FakeOpenAI(FakeServer):
         self._replies: deque[ChatReply] = deque()
         self._hangs: list[_Hang] = []
         self._broken_streams: deque[int] = deque()
+        self._garbage_streams: deque[int] = deque()
+        self.context_window: int | None = None  # prompt words; longer requests get the context error
         self._released = threading.Event()
         self.hang_started = threading.Event()  # set when a request starts hanging (tests wait on it)
         self._ids = itertools.count(1)
@@ -139,8 +149,19 @@ class FakeOpenAI(FakeServer):
         omit_usage: bool = False,
         finish_reason: str | None = None,
         chunks: list[str] | None = None,
+        broken_after: int | None = None,
+        garbage_after: int | None = None,
     ) -> None:
-        reply = ChatReply(content, list(tool_calls or []), finish_reason, usage, omit_usage, chunks)
+        reply = ChatReply(
+            content,
+            list(tool_calls or []),
+            finish_reason,
+            usage,
+            omit_usage,
+            chunks,
+            broken_after,
+            garbage_after,
+        )
         with self._lock:
             self._replies.append(reply)
 
@@ -214,8 +235,9 @@ class FakeOpenAI(FakeServer):
             }
         self.fail_next(status, times, body=json.dumps({"error": error}).encode(), match=match)
 
-    def hang_next(self, seconds: float, *, times: int = 1, match: Matcher = CHAT) -> None:
-        """Hold the next matching requests for `seconds` before answering as usual (a slow server).
+    def hang_next(self, seconds: float, *, times: int | None = 1, match: Matcher = CHAT) -> None:
+        """Hold the next matching requests for `seconds` before answering as usual (a slow server);
+        `times=None` holds every matching request (a provider that hangs for good).
 
         Choose `seconds` well past the client's timeout: the client gives up, the server thread waits on
         an Event (never the test thread), and `stop()` releases it at once with a 503.
@@ -227,6 +249,12 @@ class FakeOpenAI(FakeServer):
         """The next streamed answer sends `after` content deltas, then an error event (a worker died)."""
         with self._lock:
             self._broken_streams.append(after)
+
+    def garbage_stream_next(self, after: int = 1) -> None:
+        """The next streamed answer sends `after` content deltas, then a data line that is not JSON (a proxy
+        that mangled the stream, a model server that crashed mid-write)."""
+        with self._lock:
+            self._garbage_streams.append(after)
 
     def error_body(self, status: int) -> bytes:
         kinds = {429: ("requests", "rate_limit_exceeded", "Rate limit reached for requests")}
@@ -256,6 +284,9 @@ class FakeOpenAI(FakeServer):
             body = request.json()
             if azure is None and self.models is not None and body.get("model") not in self.models:
                 return _not_found_model(str(body.get("model")))
+            window = self.context_window
+            if window is not None and (used := _prompt_words(body)) > window:
+                return _context_length_exceeded(window, used)
             return self._chat(body, azure.group(1) if azure else None)
         return Reply.json(
             {"error": {"message": f"no route {request.path}", "type": "invalid_request_error"}}, 404
@@ -265,9 +296,10 @@ class FakeOpenAI(FakeServer):
         with self._lock:
             for hang in self._hangs:
                 if hang.match(request):
-                    hang.times -= 1
-                    if hang.times <= 0:
-                        self._hangs.remove(hang)
+                    if hang.times is not None:
+                        hang.times -= 1
+                        if hang.times <= 0:
+                            self._hangs.remove(hang)
                     return hang.seconds
         return None
 
@@ -344,10 +376,21 @@ class FakeOpenAI(FakeServer):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             with self._lock:
                 broken_after = self._broken_streams.popleft() if self._broken_streams else None
-            chunks = _stream_chunks(reply, tool_calls, finish, usage if include_usage else None, broken_after)
+                garbage_after = self._garbage_streams.popleft() if self._garbage_streams else None
+            broken_after = reply.broken_after if reply.broken_after is not None else broken_after
+            garbage_after = reply.garbage_after if reply.garbage_after is not None else garbage_after
+            cut = garbage_after if garbage_after is not None else broken_after
+            chunks = _stream_chunks(
+                reply, tool_calls, finish, usage if include_usage else None, cut, garbage_after is not None
+            )
             envelope = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time())}
-            lines = [f"data: {json.dumps({**envelope, 'model': model, **chunk})}\n\n" for chunk in chunks]
-            if broken_after is None:
+            lines = [
+                chunk
+                if isinstance(chunk, str)
+                else f"data: {json.dumps({**envelope, 'model': model, **chunk})}\n\n"
+                for chunk in chunks
+            ]
+            if cut is None:
                 lines.append("data: [DONE]\n\n")
             headers = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
             return Reply(200, "".join(lines).encode(), headers)
@@ -397,8 +440,7 @@ def _usage(reply: ChatReply, body: dict[str, Any], tool_calls: list[dict[str, An
     if reply.usage is not None:
         usage = dict(reply.usage)
     else:
-        messages = body.get("messages") or []
-        prompt = sum(len(_text(m.get("content")).split()) + 1 for m in messages)
+        prompt = _prompt_words(body)
         answer = " ".join([reply.content or "", *(c["function"]["arguments"] for c in tool_calls)])
         usage = {"prompt_tokens": prompt, "completion_tokens": len(answer.split())}
     usage.setdefault("total_tokens", usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0))
@@ -411,20 +453,25 @@ def _stream_chunks(
     finish: str,
     usage: dict[str, int] | None,
     broken_after: int | None,
-) -> list[dict[str, Any]]:
-    """The `choices`/`usage` part of every chunk, in OpenAI's order: role, content, tool calls, finish."""
+    garbage: bool = False,
+) -> list[dict[str, Any] | str]:
+    """The `choices`/`usage` part of every chunk, in OpenAI's order: role, content, tool calls, finish.
+    With `broken_after`, the stream stops after that many content deltas with an error event, or (with
+    `garbage`) with a raw SSE line that is not JSON."""
     with_usage = usage is not None
 
     def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
         return {"choices": [choice], **({"usage": None} if with_usage else {})}
 
-    chunks = [chunk({"role": "assistant", "content": "", "refusal": None})]
+    chunks: list[dict[str, Any] | str] = [chunk({"role": "assistant", "content": "", "refusal": None})]
     pieces = reply.chunks if reply.chunks is not None else re.findall(r"\S+\s*|\s+", reply.content or "")
     for n, piece in enumerate(pieces):
         if broken_after is not None and n >= broken_after:
             break
         chunks.append(chunk({"content": piece}))
+    if broken_after is not None and garbage:
+        return [*chunks, 'data: {"id": "chatcmpl-garbage", "choices": [{"delta": {"content": "Ann\n\n']
     if broken_after is not None:
         error = {"message": "worker died", "type": "InternalServerError", "param": None, "code": 500}
         return [*chunks, {"error": error}]
@@ -442,6 +489,21 @@ def _stream_chunks(
     if usage is not None:
         chunks.append({"choices": [], "usage": usage})
     return chunks
+
+
+def _prompt_words(body: dict[str, Any]) -> int:
+    return sum(len(_text(m.get("content")).split()) + 1 for m in body.get("messages") or [])
+
+
+def _context_length_exceeded(window: int, used: int) -> Reply:
+    error = {
+        "message": f"This model's maximum context length is {window} tokens. However, your messages "
+        f"resulted in {used} tokens. Please reduce the length of the messages.",
+        "type": "invalid_request_error",
+        "param": "messages",
+        "code": "context_length_exceeded",
+    }
+    return Reply.json({"error": error}, 400)
 
 
 def _not_found_model(model: str) -> Reply:

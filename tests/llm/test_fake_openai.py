@@ -144,3 +144,40 @@ async def test_a_multi_turn_tool_conversation(primary: FakeOpenAI, make_llm: Mak
         "function": {"name": "search_people", "arguments": '{"skill": "go"}'},
     }
     assert sent[2] == {"role": "tool", "tool_call_id": "call_1", "content": "Ben Hall"}
+
+
+def test_a_scripted_reply_can_break_or_turn_to_garbage_mid_stream(primary: FakeOpenAI) -> None:
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    headers = {"Authorization": "Bearer sk-test"}
+    url = f"{primary.base_url}/chat/completions"
+    primary.enqueue_reply("one two three", broken_after=2)
+    primary.enqueue_reply("one two three", garbage_after=1)
+    primary.enqueue_reply("one two three")
+    broken = post(url, body, headers)[2].decode().split("\n\n")
+    garbage = post(url, body, headers)[2].decode().split("\n\n")
+    whole = post(url, body, headers)[2].decode().split("\n\n")
+    assert json.loads(broken[-2].removeprefix("data: "))["error"]["message"] == "worker died"
+    assert [
+        json.loads(e.removeprefix("data: "))["choices"][0]["delta"].get("content") for e in broken[1:3]
+    ] == [
+        "one ",
+        "two ",
+    ]
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(garbage[-2].removeprefix("data: "))
+    assert "[DONE]" not in broken and "data: [DONE]" not in garbage and whole[-2] == "data: [DONE]"
+
+
+def test_a_context_window_answers_longer_prompts_with_the_real_error(primary: FakeOpenAI) -> None:
+    primary.context_window = 5
+    client = openai.OpenAI(api_key="sk-test", base_url=primary.base_url, max_retries=0)
+    short = client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi there"}])
+    assert short.choices[0].message.content == "echo: hi there"
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "one two three four five"}]
+        )
+    assert raised.value.code == "context_length_exceeded"
+    assert "maximum context length is 5 tokens. However, your messages resulted in 6 tokens" in str(
+        raised.value
+    )

@@ -251,8 +251,9 @@ async def test_azure_content_filter_fails_over(
         assert not llm.circuit_open("azure")  # the prompt was refused, the provider is fine
 
 
-def drop_oldest_turn(messages: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-    """Keep the system prompt and the last message; drop the oldest message in between."""
+def drop_oldest_turn(messages: list[dict[str, Any]], drop_at_least: int = 1) -> list[dict[str, Any]] | None:
+    """Keep the system prompt and the last message; drop the oldest message in between (one per call,
+    whatever `drop_at_least` asks)."""
     if len(messages) <= 2:
         return None
     return [messages[0], *messages[2:]]
@@ -282,22 +283,30 @@ async def test_context_length_trims_and_retries_on_the_same_provider(
     assert backup.chat_requests() == []
 
 
-async def test_context_length_gives_up_when_trim_returns_none(
+async def test_context_length_gives_up_when_trim_returns_none(primary: FakeOpenAI, make_llm: MakeLLM) -> None:
+    primary.context_length_next()
+    request = LLMRequest(messages=long_history()[:2], trim=drop_oldest_turn)
+    with pytest.raises(LLMRequestError, match="cannot be trimmed") as raised:
+        await make_llm(openai_provider(primary.base_url)).complete(request)
+    assert outcomes(raised.value.attempts) == [("openai", "context_length")]
+    assert len(primary.chat_requests()) == 1
+
+
+async def test_context_length_with_nothing_to_trim_asks_the_next_provider(
     primary: FakeOpenAI, backup: FakeOpenAI, make_llm: MakeLLM
 ) -> None:
     primary.context_length_next()
     request = LLMRequest(messages=long_history()[:2], trim=drop_oldest_turn)
-    with pytest.raises(LLMRequestError, match="cannot be trimmed") as raised:
-        await two(primary, backup, make_llm).complete(request)
-    assert outcomes(raised.value.attempts) == [("openai", "context_length")]
-    assert len(primary.chat_requests()) == 1 and backup.chat_requests() == []
+    response = await two(primary, backup, make_llm).complete(request)
+    assert outcomes(response.attempts) == [("openai", "context_length"), ("vllm", "ok")]
+    assert backup.chat_requests()[0].json()["messages"] == long_history()[:2]
 
 
 async def test_context_length_gives_up_when_trim_does_not_shorten(
     primary: FakeOpenAI, make_llm: MakeLLM
 ) -> None:
     primary.context_length_next(vllm=True)
-    request = LLMRequest(messages=long_history(), trim=lambda messages: list(messages))
+    request = LLMRequest(messages=long_history(), trim=lambda messages, _: list(messages))
     with pytest.raises(LLMRequestError):
         await make_llm(openai_provider(primary.base_url)).complete(request)
     assert len(primary.chat_requests()) == 1
@@ -316,11 +325,13 @@ async def test_context_length_never_loops(primary: FakeOpenAI, make_llm: MakeLLM
 
 
 async def test_context_length_without_trim_function_is_a_request_error(
-    primary: FakeOpenAI, make_llm: MakeLLM
+    primary: FakeOpenAI, backup: FakeOpenAI, make_llm: MakeLLM
 ) -> None:
     primary.context_length_next()
     with pytest.raises(LLMRequestError, match="no trim function"):
         await make_llm(openai_provider(primary.base_url)).complete(ask())
+    primary.context_length_next()
+    assert (await two(primary, backup, make_llm).complete(ask())).provider == "vllm"  # a larger window
 
 
 async def test_vllm_without_tool_parser_is_skipped_for_tool_requests(
