@@ -7,11 +7,15 @@ and experience that ended 10+ years ago counts less than recent work.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 from skillmatch.cvparse import EMAIL_RE, PHONE_RE, ParsedCv, Section
 from skillmatch.text.dates import latest_year
 from skillmatch.text.lexicon import get_lexicon
+from skillmatch.text.prose import unwrap
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 
 SECTION_WEIGHTS = {
     "profile": 1.0,
@@ -134,20 +138,38 @@ def _non_contact_lines(section: Section, cv: ParsedCv) -> list[str]:
 
 
 def _windows(text: str) -> list[str]:
-    """Split long passages at line boundaries into windows of about MAX_WORDS words, overlapping a little."""
+    """Split long passages into windows of about MAX_WORDS words that overlap a little. Windows start and
+    end between sentences (wrapped lines kept together), so a window never begins in the middle of "I
+    have not | used React in production" with the claim and without its negation."""
     lines = [ln for ln in text.split("\n") if ln.strip()]
     if sum(len(ln.split()) for ln in lines) <= MAX_WORDS:
         return ["\n".join(lines)] if lines else []
-    words: list[str] = []
-    for line in lines:
-        words.extend(line.split())
-        words.append("\n")
+    units: list[str] = []
+    for line in (ln.strip() for ln in unwrap("\n".join(lines)).split("\n")):
+        if len(line.split()) <= MAX_WORDS:
+            units.append(line)
+            continue
+        for sentence in _SENTENCE_END.split(line):
+            words = sentence.split()
+            # Last resort for a sentence longer than a window: plain word windows.
+            units.extend(" ".join(words[i : i + MAX_WORDS]) for i in range(0, len(words), MAX_WORDS))
     windows: list[str] = []
-    step = MAX_WORDS - OVERLAP_WORDS
-    for start in range(0, len(words), step):
-        window = " ".join(words[start : start + MAX_WORDS]).replace(" \n ", "\n").replace(" \n", "\n")
-        if window.strip():
-            windows.append(window.strip())
-        if start + MAX_WORDS >= len(words):
-            break
+    current: list[str] = []
+    size = 0
+    for unit in units:
+        n = len(unit.split())
+        if current and size + n > MAX_WORDS:
+            windows.append("\n".join(current))
+            overlap: list[str] = []
+            kept = 0
+            for previous in reversed(current):
+                kept += len(previous.split())
+                if kept > OVERLAP_WORDS:
+                    break
+                overlap.insert(0, previous)
+            current, size = overlap, sum(len(u.split()) for u in overlap)
+        current.append(unit)
+        size += n
+    if current:
+        windows.append("\n".join(current))
     return windows

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
 
     # CV ingestion limits.
     cv_max_bytes: int = Field(default=20 * 1024 * 1024, alias="SKILLMATCH_CV_MAX_BYTES")
+    cv_max_text_chars: int = Field(default=200_000, alias="SKILLMATCH_CV_MAX_TEXT_CHARS")
 
     # SharePoint / Microsoft Graph (client credentials).
     graph_base_url: str = Field(default="https://graph.microsoft.com/v1.0", alias="GRAPH_BASE_URL")

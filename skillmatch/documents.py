@@ -1,11 +1,23 @@
-"""Bytes of a CV file -> plain text, or a reason a user understands why it could not be read."""
+"""Bytes of a CV file -> plain text, or a reason a user understands why it could not be read.
+
+Memory per file is bounded: a file over `max_bytes` is refused before it is parsed, and extraction stops
+as soon as the text passes `max_chars` (page by page for PDF, block by block for Word, and for plain text
+before decoding when the byte count already says so). A Word file whose XML would unpack to more than
+`DOCX_MAX_XML_BYTES` is refused before it is unpacked. Library warnings (pypdf's "EOF marker not found")
+are collected with the file they belong to instead of being printed on their own.
+"""
 
 from __future__ import annotations
 
 import io
+import logging
 import re
+import threading
+import warnings
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".docx", ".pdf")
@@ -17,6 +29,9 @@ MEDIA_TYPES = {
     ".pdf": "application/pdf",
 }
 MIN_TEXT_CHARS = 40
+DEFAULT_MAX_CHARS = 200_000  # about 80 pages of prose; a long CV has 20,000-60,000 characters
+DOCX_MAX_XML_BYTES = 64 * 1_048_576  # the unpacked XML parts of a .docx (python-docx holds them in memory)
+PDF_MAX_PAGES = 400
 
 
 class UnreadableDocument(Exception):
@@ -27,13 +42,23 @@ class UnreadableDocument(Exception):
 class ExtractedText:
     text: str
     media_type: str
+    warnings: tuple[str, ...] = ()  # what the reading library complained about, for this file
 
 
 def is_supported(name: str) -> bool:
     return PurePath(name).suffix.lower() in SUPPORTED_SUFFIXES
 
 
-def read_document(name: str, data: bytes, max_bytes: int) -> ExtractedText:
+def too_long(chars: int, max_chars: int) -> UnreadableDocument:
+    return UnreadableDocument(
+        f"the text is over {max_chars:,} characters ({chars:,}+; SKILLMATCH_CV_MAX_TEXT_CHARS); "
+        "a CV is rarely over 60,000: is this file really a CV?"
+    )
+
+
+def read_document(
+    name: str, data: bytes, max_bytes: int, max_chars: int = DEFAULT_MAX_CHARS
+) -> ExtractedText:
     suffix = PurePath(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         shown = suffix or "(no extension)"
@@ -42,23 +67,66 @@ def read_document(name: str, data: bytes, max_bytes: int) -> ExtractedText:
         raise UnreadableDocument("the file is empty")
     if len(data) > max_bytes:
         raise UnreadableDocument(
-            f"the file is {len(data) / 1_048_576:.1f} MB, over the limit of {max_bytes / 1_048_576:.1f} MB"
+            f"the file is {len(data) / 1_048_576:.1f} MB, over the limit of {max_bytes / 1_048_576:.1f} MB "
+            "(SKILLMATCH_CV_MAX_BYTES)"
         )
-    if suffix in (".md", ".markdown", ".txt"):
-        text = _read_text(data)
-        if suffix != ".txt":
-            text = _strip_markdown(text)
-    elif suffix == ".docx":
-        text = _read_docx(data)
-    else:
-        text = _read_pdf(data)
+    with collected_warnings() as complaints:
+        if suffix in (".md", ".markdown", ".txt"):
+            text = _read_text(data, max_chars)
+            if suffix != ".txt":
+                text = _strip_markdown(text)
+        elif suffix == ".docx":
+            text = _read_docx(data, max_chars)
+        else:
+            text = _read_pdf(data, max_chars)
     text = _tidy(text)
     if len(text) < MIN_TEXT_CHARS:
         raise UnreadableDocument("no readable text in the file (fewer than 40 characters)")
-    return ExtractedText(text=text, media_type=MEDIA_TYPES[suffix])
+    return ExtractedText(text=text, media_type=MEDIA_TYPES[suffix], warnings=tuple(complaints))
 
 
-def _read_text(data: bytes) -> str:
+@dataclass
+class _Collector(logging.Filter):
+    """Takes the records of one thread off a library logger (so they are not printed unattributed)."""
+
+    thread: int
+    messages: list[str] = field(default_factory=list)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread != self.thread or record.levelno < logging.WARNING:
+            return True
+        message = record.getMessage().strip()
+        if message and message not in self.messages:
+            self.messages.append(message)
+        return False
+
+
+_LIBRARY_LOGGERS = ("pypdf", "docx")
+
+
+@contextmanager
+def collected_warnings() -> Iterator[list[str]]:
+    """Warnings the parsing libraries log or raise while this block runs, in this thread, de-duplicated."""
+    collector = _Collector(threading.get_ident())
+    loggers = [logging.getLogger(name) for name in _LIBRARY_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(collector)
+    try:
+        with warnings.catch_warnings(record=True) as raised:
+            warnings.simplefilter("always")
+            yield collector.messages
+    finally:
+        for logger in loggers:
+            logger.removeFilter(collector)
+    for warning in raised:
+        message = str(warning.message).strip()
+        if message and message not in collector.messages:
+            collector.messages.append(message)
+
+
+def _read_text(data: bytes, max_chars: int) -> str:
+    if len(data) > 4 * max_chars:  # UTF-8 needs at most 4 bytes a character: over the limit undecoded
+        raise too_long(len(data) // 4, max_chars)
     sample = data[:8192]
     if b"\x00" in sample:
         raise UnreadableDocument("binary content where text was expected (contains NUL bytes)")
@@ -73,6 +141,8 @@ def _read_text(data: bytes) -> str:
     controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\r\n\t\f")
     if controls > max(8, len(text[:8192]) // 50):
         raise UnreadableDocument("binary content where text was expected (many control characters)")
+    if len(text) > max_chars:
+        raise too_long(len(text), max_chars)
     return text
 
 
@@ -85,7 +155,24 @@ def _strip_markdown(text: str) -> str:
     return _MD_EMPHASIS.sub("", text)
 
 
-def _read_docx(data: bytes) -> str:
+def _docx_xml_bytes(data: bytes) -> int:
+    """What the XML parts of a .docx unpack to, from the zip directory (nothing is decompressed)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(i.file_size for i in archive.infolist() if i.filename.endswith((".xml", ".rels")))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UnreadableDocument(
+            f"not a readable .docx file (corrupt or not a Word document: {exc})"
+        ) from exc
+
+
+def _read_docx(data: bytes, max_chars: int) -> str:
+    unpacked = _docx_xml_bytes(data)
+    if unpacked > DOCX_MAX_XML_BYTES:
+        raise UnreadableDocument(
+            f"the Word document unpacks to {unpacked / 1_048_576:.0f} MB of XML, over the limit of "
+            f"{DOCX_MAX_XML_BYTES / 1_048_576:.0f} MB; save it again without embedded content"
+        )
     try:
         from docx import Document
         from docx.opc.exceptions import PackageNotFoundError
@@ -98,7 +185,7 @@ def _read_docx(data: bytes) -> str:
     except Exception as exc:  # lxml errors on damaged XML parts and similar
         raise UnreadableDocument(f"not a readable .docx file ({type(exc).__name__}: {exc})") from exc
 
-    lines: list[str] = []
+    lines = _Budget(max_chars)
     seen_parts: set[int] = set()
     for section in document.sections:
         for part in (section.header, section.first_page_header):
@@ -111,22 +198,37 @@ def _read_docx(data: bytes) -> str:
         if footer is not None and not footer.is_linked_to_previous and id(footer._element) not in seen_parts:
             seen_parts.add(id(footer._element))
             lines.extend(_block_lines(footer))
-    return "\n".join(lines)
+    return "\n".join(lines.lines)
 
 
-def _block_lines(container) -> list[str]:  # type: ignore[no-untyped-def]
+class _Budget:
+    """Lines collected until their text passes the character limit; then reading stops with a reason."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self.chars = 0
+        self.lines: list[str] = []
+
+    def extend(self, lines: Iterator[str]) -> None:
+        for line in lines:
+            self.chars += len(line) + 1
+            if self.chars > self.max_chars:
+                raise too_long(self.chars, self.max_chars)
+            self.lines.append(line)
+
+
+def _block_lines(container) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """Paragraphs and tables in document order; tables row by row, cells joined with ' | '."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    lines: list[str] = []
     for block in container.iter_inner_content():
         if isinstance(block, Paragraph):
             text = block.text.strip()
             if text:
                 # Resolving a style is slow in python-docx; headings are short, so only short lines pay.
                 heading = len(text) <= 60 and _is_heading_style(block)
-                lines.append(f"## {text}" if heading else text)
+                yield f"## {text}" if heading else text
         elif isinstance(block, Table):
             for row in block.rows:
                 cells: list[str] = []
@@ -135,8 +237,7 @@ def _block_lines(container) -> list[str]:  # type: ignore[no-untyped-def]
                     if value and (not cells or cells[-1] != value):  # merged cells repeat their text
                         cells.append(value)
                 if cells:
-                    lines.append(" | ".join(cells))
-    return lines
+                    yield " | ".join(cells)
 
 
 def _is_heading_style(paragraph) -> bool:  # type: ignore[no-untyped-def]
@@ -144,7 +245,7 @@ def _is_heading_style(paragraph) -> bool:  # type: ignore[no-untyped-def]
     return style is not None and (style.name or "").startswith(("Heading", "Title"))
 
 
-def _read_pdf(data: bytes) -> str:
+def _read_pdf(data: bytes, max_chars: int) -> str:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
@@ -155,7 +256,17 @@ def _read_pdf(data: bytes) -> str:
                 reader.decrypt("")
             except Exception as exc:
                 raise UnreadableDocument("the PDF is password-protected") from exc
-        pages = [page.extract_text() or "" for page in reader.pages]
+        if len(reader.pages) > PDF_MAX_PAGES:
+            raise UnreadableDocument(
+                f"the PDF has {len(reader.pages)} pages, over the limit of {PDF_MAX_PAGES}: is this a CV?"
+            )
+        pages: list[str] = []
+        chars = 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            chars += len(pages[-1]) + 1
+            if chars > max_chars:
+                raise too_long(chars, max_chars)
     except UnreadableDocument:
         raise
     except FileNotDecryptedError as exc:

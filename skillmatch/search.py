@@ -20,7 +20,8 @@ from skillmatch.embeddings import Embedder, normalise_rows
 from skillmatch.index import ChunkRecord, SearchIndex, load_index
 from skillmatch.query import QueryIntent, analyse_query
 from skillmatch.text.lexicon import detect_language, get_lexicon
-from skillmatch.text.negation import negated_spans
+from skillmatch.text.negation import negated_spans, shorten
+from skillmatch.text.prose import sentences as prose_sentences
 from skillmatch.text.tokens import tokenize
 
 # How well a person's seniority fits what the request asks for.
@@ -328,9 +329,6 @@ class _Explainer:
         )
 
 
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
 @dataclass(frozen=True)
 class _Highlighter:
     """Per-query matchers for picking evidence sentences: the request's skills and its plain words."""
@@ -353,7 +351,7 @@ class _Highlighter:
         if self.skills is not None:
             spans = [m.span(1) for m in self.skills.finditer(lowered)]
             if spans:
-                negated = negated_spans(lowered, detect_language(sentence))
+                negated = negated_spans(sentence, detect_language(sentence))
                 if any(s <= start < e for start, _ in spans for s, e in negated):
                     return 0  # "no experience with Kubernetes" is not evidence for Kubernetes
                 skill_hits = len(spans)
@@ -362,8 +360,9 @@ class _Highlighter:
 
 
 def _evidence(chunk: ChunkRecord, highlighter: _Highlighter, max_chars: int = 280) -> Evidence:
-    """The lines of a passage that speak to the request: skill mentions first, then shared words."""
-    sentences = [s.strip(" -•*#") for s in _SENTENCE_SPLIT.split(chunk.text) if s.strip(" -•*#")]
+    """The sentences of a passage that speak to the request: skill mentions first, then shared words.
+    Sentences are whole (a wrapped line never splits one) and a cut never drops a negation."""
+    sentences = prose_sentences(chunk.text)
     ranked = sorted(
         (
             (hits, -i, sentence)
@@ -374,8 +373,9 @@ def _evidence(chunk: ChunkRecord, highlighter: _Highlighter, max_chars: int = 28
     )
     picked = [s for _, _, s in ranked[:2]] or sentences[:1]
     text = " … ".join(picked)
-    if len(text) > max_chars:
-        text = text[: max_chars - 1].rsplit(" ", 1)[0] + "…"
+    if len(text) > max_chars and len(picked) > 1:
+        text = picked[0]
+    text = shorten(text, max_chars)
     return Evidence(
         text=text,
         section=chunk.section,

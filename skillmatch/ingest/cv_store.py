@@ -16,6 +16,7 @@ from pathlib import PurePath
 from typing import Literal
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from skillmatch.chunking import ChunkDraft, chunk_cv
@@ -25,9 +26,10 @@ from skillmatch.cvparse import ParsedCv, parse_cv
 from skillmatch.documents import UnreadableDocument, read_document
 from skillmatch.embeddings import Embedder, EmbeddingCache
 from skillmatch.models import Chunk, CvDocument, Person
-from skillmatch.people import find_or_create_person
+from skillmatch.people import CvIdentity, resolve_cv
 
 Outcome = Literal["added", "updated", "unchanged", "failed"]
+SOURCE_MAX_CHARS = 1000  # the width of cv_documents.source
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class UpsertResult:
     person_name: str | None = None
     chunks: int = 0
     embedded: int = 0  # chunk texts that needed a new embedding
+    notes: tuple[str, ...] = ()  # remarks that are not failures: library warnings, identity decisions
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class PreparedDocument:
     media_type: str
     cv: ParsedCv
     drafts: list[ChunkDraft]
+    warnings: tuple[str, ...] = ()
 
 
 def _chunked(items: Iterable[DocumentInput], size: int) -> Iterator[list[DocumentInput]]:
@@ -100,12 +104,28 @@ class CvStore:
         self.today = today
 
     def fingerprints(self, prefix: str) -> dict[str, str]:
-        """source -> content hash for every indexed document whose source starts with `prefix`."""
+        """source -> content hash for every indexed document whose source starts with `prefix`, taken
+        literally: `_` and `%` in it are characters, not SQL wildcards."""
         with self.sessions() as session:
             rows = session.execute(
-                select(CvDocument.source, CvDocument.content_hash).where(CvDocument.source.startswith(prefix))
+                select(CvDocument.source, CvDocument.content_hash).where(
+                    CvDocument.source.startswith(prefix, autoescape=True)
+                )
             )
-            return {source: digest for source, digest in rows}
+            # The comparison in Python as well: LIKE may ignore case or trailing spaces on some collations.
+            return {source: digest for source, digest in rows if source.startswith(prefix)}
+
+    def fingerprints_under(self, folder: str) -> dict[str, str]:
+        """Documents anywhere below exactly this folder (not a sibling whose name merely starts alike)."""
+        return self.fingerprints(folder.rstrip("/") + "/")
+
+    def fingerprints_of(self, source: str) -> dict[str, str]:
+        """The one document with exactly this source, if indexed."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(CvDocument.source, CvDocument.content_hash).where(CvDocument.source == source)
+            )
+            return {found: digest for found, digest in rows if found == source}
 
     def known_sources(self, prefix: str) -> set[str]:
         return set(self.fingerprints(prefix))
@@ -155,27 +175,53 @@ class CvStore:
         if existing == digest:
             return UpsertResult(item.source, "unchanged")
         try:
-            extracted = read_document(item.display_name, item.data, self.settings.cv_max_bytes)
+            extracted = read_document(
+                item.display_name, item.data, self.settings.cv_max_bytes, self.settings.cv_max_text_chars
+            )
         except UnreadableDocument as exc:
             reason = str(exc) + (" (the previously indexed version is kept)" if existing else "")
             return UpsertResult(item.source, "failed", reason=reason)
         today = self.today or date.today()
         cv = parse_cv(extracted.text, fallback_name=name_from_file(item.display_name), today=today)
         return PreparedDocument(
-            item, digest, extracted.text, extracted.media_type, cv, chunk_cv(cv, today.year)
+            item,
+            digest,
+            extracted.text,
+            extracted.media_type,
+            cv,
+            chunk_cv(cv, today.year),
+            tuple(f"while reading: {w}" for w in extracted.warnings),
         )
 
     def _store(self, prepared: PreparedDocument, embedded: set[str]) -> UpsertResult:
+        try:
+            return self._store_document(prepared, embedded)
+        except SQLAlchemyError as exc:  # one document the database refuses must not end the batch
+            reason = (
+                f"the database refused it ({type(exc.orig or exc).__name__}: {str(exc.orig or exc)[:200]})"
+            )
+            return UpsertResult(prepared.item.source, "failed", reason=reason)
+
+    def _store_document(self, prepared: PreparedDocument, embedded: set[str]) -> UpsertResult:
         item, cv, drafts = prepared.item, prepared.cv, prepared.drafts
         with self.sessions() as session:
             existing = session.scalar(select(CvDocument).where(CvDocument.source == item.source))
-            person = find_or_create_person(session, name=cv.name or item.display_name, email=cv.email)
-            person.location = cv.location or person.location
-            person.title = cv.title or person.title
-            person.seniority = cv.seniority or person.seniority
-            person.years_experience = cv.years_experience or person.years_experience
-            if cv.languages:
-                person.languages = cv.languages
+            previous = existing.person if existing is not None else None
+            identity = CvIdentity.from_parsed(cv.name or item.display_name, cv.to_json())
+            resolved = resolve_cv(
+                session, identity, content_hash=prepared.digest, source=item.source, current=previous
+            )
+            person = resolved.person
+            if resolved.created or _is_newest(session, person, item):
+                # The newest CV describes the person; an older second copy does not overwrite it.
+                person.location = cv.location or person.location
+                person.title = cv.title or person.title
+                person.seniority = cv.seniority or person.seniority
+                person.years_experience = cv.years_experience or person.years_experience
+                if cv.languages:
+                    person.languages = cv.languages
+            if cv.email and not person.email:
+                person.email = identity.email
 
             document = existing or CvDocument(source=item.source, source_kind=item.source_kind)
             document.person = person
@@ -193,6 +239,8 @@ class CvStore:
             else:
                 session.execute(delete(Chunk).where(Chunk.document_id == existing.id))
             session.flush()
+            if previous is not None and previous is not person and _is_orphan(session, previous):
+                session.delete(previous)  # the file now holds someone else's CV
             session.add_all(
                 Chunk(
                     document_id=document.id,
@@ -217,6 +265,7 @@ class CvStore:
                 person_name=person.name,
                 chunks=len(drafts),
                 embedded=len({d.text_hash for d in drafts if d.text_hash in embedded}),
+                notes=(*prepared.warnings, *(f"{person.name}: {n}" for n in resolved.notes)),
             )
 
     def remove(self, source: str) -> bool:
@@ -232,6 +281,15 @@ class CvStore:
             bump_corpus_version(session)
             session.commit()
             return True
+
+
+def _is_newest(session: Session, person: Person, item: DocumentInput) -> bool:
+    """Whether this CV is at least as recent as every other CV of the person (by file time)."""
+    others = [d.modified_at for d in person.documents if d.source != item.source and d.modified_at]
+    if not others or item.modified_at is None:
+        return True
+    mine = item.modified_at.replace(tzinfo=None)
+    return all(mine >= other.replace(tzinfo=None) for other in others)
 
 
 def _is_orphan(session: Session, person: Person) -> bool:

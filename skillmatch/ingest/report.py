@@ -17,6 +17,7 @@ class IngestReport:
     source: str
     counts: Counter[str] = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)  # remarks on items that were handled, not failures
     error: str | None = None  # a fatal error that stopped the run; what was done before it is kept
     seconds: float = 0.0
 
@@ -26,6 +27,9 @@ class IngestReport:
     def problem(self, item: str, reason: str) -> None:
         self.problems.append(Problem(item, reason))
         self.counts["failed"] += 1
+
+    def note(self, item: str, remark: str) -> None:
+        self.notes.append(Problem(item, remark))
 
     @property
     def ok(self) -> bool:

@@ -145,7 +145,7 @@ class Lexicon:
     def analyse(self, text: str) -> Analysis:
         language = detect_language(text)
         lowered = _lower_same_length(text)
-        negated_ranges = negated_spans(lowered, language)
+        negated_ranges = negated_spans(text, language)
         skills: dict[str, int] = {}
         negated: set[str] = set()
         pieces: list[str] = []
