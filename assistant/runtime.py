@@ -16,7 +16,7 @@ from assistant.llm import RoutedLLM, build_providers
 from assistant.prompts import PromptProvider
 from assistant.sessions import SessionStore
 from assistant.telemetry import Telemetry
-from skillmatch.db import create_db_engine, ensure_schema, session_factory
+from skillmatch.db import create_db_engine_from_settings, ensure_schema, session_factory
 from skillmatch.embeddings import build_embedder
 from skillmatch.search import Searcher
 
@@ -45,7 +45,7 @@ def build_runtime(
     today: Callable[[], date] = date.today,
 ) -> Runtime:
     """Everything from configuration; tests and benchmarks may hand in a Langfuse client or a searcher."""
-    db = create_db_engine(settings.database_url)
+    db = create_db_engine_from_settings(settings)
     ensure_schema(db)
     sessions = session_factory(db)
     searcher = searcher or Searcher(sessions, build_embedder(settings))

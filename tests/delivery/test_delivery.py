@@ -270,7 +270,7 @@ async def test_when_every_slot_is_busy_the_user_is_told_the_request_is_queued(
     try:
         d.start()
         await d.accept(inbound("first", thread="a"))
-        await wait_until(lambda: d.running == 1, 20, "the first turn to start")
+        await wait_until(lambda: bool(model.chat_requests()), 20, "the first turn to reach the model")
         await d.accept(inbound("second", thread="b"))
         await wait_until(lambda: len(channel.events("queued")) == 1, 20, "a queued notice")
         await d.accept(inbound("third", thread="c"))

@@ -249,16 +249,17 @@ async def test_killed_after_the_reply_before_it_is_marked_done_no_second_answer(
 
 async def test_a_restart_under_backlog_is_ready_at_once_and_the_backlog_drains(cluster: Cluster) -> None:
     await cluster.ready()
-    victim = cluster.replicas[0]
+    victim, other = cluster.replicas
     bodies = [ev.app_mention(f"[slow 4] backlog {i:02d}")[0] for i in range(40)]
     roots = [str(json.loads(b)["event"]["ts"]) for b in bodies]
     async with aiohttp.ClientSession() as session:
         assert await asyncio.gather(*(post_event(session, victim, b) for b in bodies)) == [200] * 40
+    other.kill()  # nobody else may drain the backlog while the victim restarts
     victim.kill()
     victim.start()
     seconds = await victim.wait_ready()
-    assert cluster.unfinished() > 0  # ready while the backlog is still there
-    assert seconds < 15, f"ready after {seconds:.1f}s"
+    assert cluster.unfinished() > 0, "readiness waited for the backlog"
+    assert seconds < 60, f"ready after {seconds:.1f}s"
     await wait_until(lambda: all(cluster.answers(ts) for ts in roots), 90, "the backlog to drain")
     assert [len(cluster.answers(ts)) for ts in roots] == [1] * 40
 
