@@ -53,8 +53,8 @@ def chat(
         finally:
             if not runtime.telemetry.shutdown():
                 console.print(
-                    f"[yellow]Traces could not be sent to Langfuse (it did not answer within "
-                    f"{settings.trace_flush_timeout:g} s); the local ledger has every LLM call.[/]"
+                    f"[yellow]Traces could not be sent to Langfuse ({runtime.telemetry.unsent_reason()}); "
+                    "the local ledger has every LLM call.[/]"
                 )
             runtime.close()
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import AssistantSettings
 from assistant.masking import mask, mask_text
-from assistant.trace_export import MaskingSpanExporter, build_langfuse, shutdown_bounded
+from assistant.trace_export import ExportState, MaskingSpanExporter, build_langfuse, shutdown_bounded
 from skillmatch.models import LlmCall
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class Telemetry:
         self.sessions = sessions
         self.client: Langfuse | None = client
         self.exporter: MaskingSpanExporter | None = None
-        self.traces_sent: bool | None = None  # after shutdown: did everything reach Langfuse?
+        self.export_state: ExportState | None = None  # after shutdown: did everything reach Langfuse?
         if client is not None:
             pass  # built by the caller (tests point it at a fake server with a private tracer provider)
         elif settings.tracing_enabled:
@@ -233,18 +233,33 @@ class Telemetry:
 
     def shutdown(self) -> bool:
         """Send what is queued, waiting at most `trace_flush_timeout` seconds. True when every trace of
-        this process reached Langfuse (or tracing is off). Logs once when not; later calls return the same."""
+        this process reached Langfuse (or tracing is off); `unsent_reason()` says why not. Logs once; later
+        calls return the same."""
         if self.client is None:
             return True
-        if self.traces_sent is None:
-            self.traces_sent = shutdown_bounded(self.client, self.exporter, self.settings.trace_flush_timeout)
-            if not self.traces_sent:
+        if self.export_state is None:
+            self.export_state = shutdown_bounded(
+                self.client, self.exporter, self.settings.trace_flush_timeout
+            )
+            if self.export_state != "sent":
                 log.warning(
-                    "Langfuse: traces could not be sent to %s (it did not answer in time or refused them); "
-                    "the local call ledger has every LLM call",
+                    "Langfuse: traces could not be sent to %s (%s); the local call ledger has every LLM call",
                     self.settings.langfuse_base_url,
+                    self.unsent_reason(),
                 )
-        return self.traces_sent
+        return self.export_state == "sent"
+
+    @property
+    def traces_sent(self) -> bool | None:
+        """After `shutdown()`: whether every trace reached Langfuse; None before it (or without Langfuse)."""
+        return None if self.export_state is None else self.export_state == "sent"
+
+    def unsent_reason(self) -> str | None:
+        if self.export_state == "late":
+            return f"no answer within {self.settings.trace_flush_timeout:g} s"
+        if self.export_state == "failed":
+            return "it refused them or could not be reached"
+        return None
 
 
 @asynccontextmanager

@@ -17,6 +17,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from contextlib import suppress
+from typing import Literal
 
 from langfuse import Langfuse
 from langfuse._version import __version__ as langfuse_version
@@ -29,6 +30,7 @@ from opentelemetry.trace import Status
 from assistant.masking import langfuse_mask, mask_attribute, mask_text
 
 log = logging.getLogger(__name__)
+ExportState = Literal["sent", "late", "failed"]
 OTLP_TRACES_PATH = "/api/public/otel/v1/traces"
 
 
@@ -127,9 +129,9 @@ def build_langfuse(
     return client, exporter
 
 
-def shutdown_bounded(client: Langfuse, exporter: MaskingSpanExporter | None, timeout: float) -> bool:
-    """Flush and shut the client down within `timeout` seconds; False when it took longer (what was left is
-    dropped) or when any batch of this process failed to reach Langfuse."""
+def shutdown_bounded(client: Langfuse, exporter: MaskingSpanExporter | None, timeout: float) -> ExportState:
+    """Flush and shut the client down within `timeout` seconds. "late": it took longer (what was left is
+    dropped); "failed": a batch of this process did not reach Langfuse (refused, unreachable)."""
     done = threading.Event()
 
     def shutdown() -> None:
@@ -141,8 +143,8 @@ def shutdown_bounded(client: Langfuse, exporter: MaskingSpanExporter | None, tim
             done.set()
 
     threading.Thread(target=shutdown, name="langfuse-shutdown", daemon=True).start()
-    if done.wait(timeout):
-        return exporter is None or exporter.failed_batches == 0
-    if exporter is not None:
-        exporter.abandon()
-    return False
+    if not done.wait(timeout):
+        if exporter is not None:
+            exporter.abandon()
+        return "late"
+    return "failed" if exporter is not None and exporter.failed_batches else "sent"

@@ -145,7 +145,7 @@ def describe(exc: BaseException, provider: Provider, timeout: float | None = Non
         message = exc.body.get("message") if isinstance(exc.body, dict) else None
         text = f"HTTP {exc.status_code} {message or exc.message}"
     elif isinstance(exc, APITimeoutError | TimeoutError):
-        text = f"timed out after {timeout if timeout is not None else provider.timeout:g} s"
+        text = f"timed out after {timeout if timeout is not None else provider.timeout:.3g} s"
     elif isinstance(exc, APIConnectionError):
         cause = exc.__cause__
         text = f"connection error ({type(cause).__name__}: {cause})" if cause else "connection error"
