@@ -20,7 +20,7 @@ from rich.rule import Rule
 from rich.table import Table
 
 from assistant.config import AssistantSettings
-from assistant.masking import mask_text
+from assistant.masking import install_log_masking, mask_text
 from skillmatch.cli import app
 from skillmatch.cli.common import DatabaseUrlOption, console, err_console, fail, resolve_settings
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the jobs themselves load on use, so `--help` stays fast
     from assistant.jobs.run import RunReport
 
 CONFIG_ERROR = 2
+INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 jobs_app = typer.Typer(
     help="Batch jobs for cron: answer staffing request tickets in Jira with one comment each.",
@@ -153,7 +154,9 @@ def _execute(settings: AssistantSettings, work: Callable[[JobContext], Awaitable
     from assistant.jobs.context import JobConfigError, build_job_context
     from assistant.jobs.run import JiraUnavailable
 
+    install_log_masking()  # ticket texts and Jira's answers may carry contact details
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    traces: dict[str, bool | None] = {}
 
     async def main() -> RunReport:
         job = build_job_context(settings)
@@ -161,6 +164,7 @@ def _execute(settings: AssistantSettings, work: Callable[[JobContext], Awaitable
             return await work(job)
         finally:
             await job.aclose()  # flushes the traces before the process ends
+            traces["sent"] = job.telemetry.traces_sent if job.telemetry.enabled else None
 
     try:
         report = asyncio.run(main())
@@ -168,7 +172,14 @@ def _execute(settings: AssistantSettings, work: Callable[[JobContext], Awaitable
         raise fail(mask_text(str(exc)), CONFIG_ERROR) from None
     except JiraUnavailable as exc:
         raise fail(f"{mask_text(str(exc))} (nothing was processed; the next run tries again)", 1) from None
+    except KeyboardInterrupt:
+        message = (
+            "interrupted: finished tickets keep their comments; the others are picked up by the next run"
+        )
+        raise fail(message, INTERRUPTED) from None
     _print(report)
+    if traces.get("sent") is False:
+        err_console.print("warning: not every trace reached Langfuse (the ledger has every LLM call)")
     raise typer.Exit(report.exit_code)
 
 

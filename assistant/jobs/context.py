@@ -18,7 +18,7 @@ from assistant.config import AssistantSettings
 from assistant.jobs.tickets import TicketStore
 from assistant.llm import RoutedLLM, build_providers
 from assistant.telemetry import Telemetry
-from skillmatch.db import create_db_engine, ensure_schema, session_factory
+from skillmatch.db import create_db_engine_from_settings, ensure_schema, session_factory
 from skillmatch.embeddings import Embedder, build_embedder
 from skillmatch.ingest.http import SourceConfigError, WaitFn
 from skillmatch.ingest.jira import JiraClient
@@ -89,8 +89,12 @@ def build_job_context(
     except ValueError as exc:
         jira.close()
         raise JobConfigError(str(exc)) from exc
-    db = create_db_engine(settings.database_url)
-    ensure_schema(db)
+    try:
+        db = create_db_engine_from_settings(settings)
+        ensure_schema(db)
+    except BaseException:
+        jira.close()
+        raise
     sessions = session_factory(db)
     llm = (
         RoutedLLM(providers, retries=settings.llm_retries, cooldown_seconds=settings.llm_cooldown_seconds)

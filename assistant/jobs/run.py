@@ -32,7 +32,7 @@ from assistant.jobs.process import (
 )
 from assistant.jobs.requests import TICKET_KEY_RE, request_fields
 from assistant.masking import mask_text
-from skillmatch.ingest.http import SourceAuthError, SourceError, SourceStatusError
+from skillmatch.ingest.http import SourceAuthError, SourceDataError, SourceError, SourceStatusError
 
 JobName = Literal["process_jira_board", "process_jira_ticket"]
 Progress = Callable[[TicketOutcome, int, int], None]  # (outcome, done, total)
@@ -209,7 +209,7 @@ async def _start(job: JobContext) -> None:
         me = await asyncio.to_thread(job.jira.myself)
     except SourceAuthError as exc:
         raise JobConfigError(str(exc)) from exc
-    except SourceStatusError as exc:
+    except (SourceStatusError, SourceDataError) as exc:  # a redirect or a page that is not Jira's API
         raise JobConfigError(f"{exc} (check JIRA_BASE_URL)") from exc
     except SourceError as exc:
         raise JiraUnavailable(str(exc)) from exc
