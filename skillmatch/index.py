@@ -202,10 +202,21 @@ def load_index(session: Session, embedder: Embedder, current_year: int) -> Searc
     vectors: list[np.ndarray | None] = []  # None: not embedded (by design, or not yet for this embedder)
     missing: dict[str, str] = {}
     newest_doc: dict[int, tuple[object, str, str, str | None]] = {}
+    kept_rows = []
+    passages: set[tuple[int, str]] = set()
     for row in rows:
         person = pos.get(row.person_id)
         if person is None:
             continue
+        seen = newest_doc.get(person)
+        if seen is None or row.ingested_at > seen[0]:
+            newest_doc[person] = (row.ingested_at, row.source, row.display_name, row.web_url)
+        if (person, row.text_hash) in passages:
+            continue  # the same passage in a second copy of the CV is not more evidence
+        passages.add((person, row.text_hash))
+        kept_rows.append(row)
+    for row in kept_rows:
+        person = pos[row.person_id]
         chunks.append(
             ChunkRecord(
                 row.id, person, row.section, row.text, row.source, row.display_name, row.end_year, row.skills
@@ -219,14 +230,11 @@ def load_index(session: Session, embedder: Embedder, current_year: int) -> Searc
             vectors.append(None)
             if row.section in EMBEDDED_SECTIONS:
                 missing[row.text_hash] = row.index_text
-        seen = newest_doc.get(person)
-        if seen is None or row.ingested_at > seen[0]:
-            newest_doc[person] = (row.ingested_at, row.source, row.display_name, row.web_url)
     if missing:
         # Another embedder indexed these texts (the configuration changed): embed them once, now.
         fresh, _ = EmbeddingCache(embedder).vectors(session, missing)
         session.commit()
-        hashes = [r.text_hash for r in rows if r.person_id in pos]
+        hashes = [r.text_hash for r in kept_rows]
         vectors = [v if v is not None else fresh.get(h) for v, h in zip(vectors, hashes, strict=True)]
     for person, (_, source, name, url) in newest_doc.items():
         people[person].source, people[person].source_name, people[person].web_url = source, name, url

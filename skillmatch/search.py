@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -322,11 +322,22 @@ class _Explainer:
             source=person.source,
             source_name=person.source_name,
             web_url=person.web_url,
-            evidence=[_evidence(index.chunks[cid], self.highlighter) for _, cid in scored[:3]],
+            evidence=self._distinct_evidence(cid for _, cid in scored),
             matched_skills=sorted(matched),
             availability=self.availability.get(pos),
             ranks={name: r[pos] for name, r in self.ranks.items() if pos in r},
         )
+
+    def _distinct_evidence(self, chunk_ids: Iterator[int], limit: int = 3) -> list[Evidence]:
+        """The best passages' sentences, each text once (a German and an English CV repeat lines)."""
+        found: list[Evidence] = []
+        for cid in chunk_ids:
+            evidence = _evidence(self.index.chunks[cid], self.highlighter)
+            if all(e.text != evidence.text for e in found):
+                found.append(evidence)
+                if len(found) == limit:
+                    break
+        return found
 
 
 @dataclass(frozen=True)

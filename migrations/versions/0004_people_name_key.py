@@ -22,7 +22,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # A copy of skillmatch.text.names.name_key as of this revision: history must not change with the code.
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ı": "i"})
 _TITLES = frozenset(
     ["dr", "prof", "dipl", "ing", "inf", "kfm", "mag", "mba", "msc", "bsc", "ma", "ba", "phd", "med", "rer",
      "nat", "mr", "mrs", "ms", "herr", "frau"]

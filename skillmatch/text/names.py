@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ı": "i"})
 # Titles and degrees written before or after a name; they say nothing about who it is.
 _TITLES = frozenset(
     ["dr", "prof", "dipl", "ing", "inf", "kfm", "mag", "mba", "msc", "bsc", "ma", "ba", "phd", "med", "rer",
