@@ -312,7 +312,9 @@ class Delivery:
         if refusal is not None:
             return TurnReply(refusal, trace_id, "rejected", error="refused")
         try:
-            return await self.engine.run_message(owed.id, on_status=sink.status, on_delta=sink.delta)
+            return await self.engine.run_message(
+                owed.id, on_status=sink.status, on_delta=sink.delta, on_retract=sink.retract
+            )
         except Exception:
             log.exception("delivery: the turn for message %s failed", owed.id)
             return None
