@@ -5,7 +5,13 @@ circuit open (after the first failure, the steady state during an outage) and ci
 (every request pays the refused connection and its retry, as the first request of an outage does).
 Target: <= 50 ms extra p50 over the baseline once the circuit is open.
 
-    .venv/bin/python -m bench.llm_failover [--rounds 300]
+Then two outages measured in wall time (a few runs each):
+- every provider hanging (three providers with the default timeouts 30/30/60 s), with a turn budget of
+  `--budget` seconds: the time until the router gives up (the search answer follows at once);
+- exiting with Langfuse hanging: the Langfuse SDK's own shutdown (what `chat` did) against the bounded
+  `Telemetry.shutdown()` (SKILLMATCH_TRACE_FLUSH_TIMEOUT, default 2 s), one finished turn's spans queued.
+
+    .venv/bin/python -m bench.llm_failover [--rounds 300] [--budget 3]
 """
 
 from __future__ import annotations
@@ -111,11 +117,124 @@ async def run(rounds: int) -> None:
     )
 
 
+async def hanging_providers(budget: float, runs: int = 3) -> list[float]:
+    """Seconds until TurnBudgetSpent with every provider hanging and the default provider timeouts."""
+    from langfuse.openai import AsyncOpenAI
+
+    from assistant.llm import LLMRequest, Provider, RoutedLLM, TurnBudgetSpent
+    from tests.fakes.openai_server import FakeOpenAI
+
+    waits = []
+    with FakeOpenAI() as fake:
+        fake.hang_next(600, times=None)
+        providers = [
+            Provider(
+                name, "gpt-4o-mini", AsyncOpenAI(api_key="sk-test", base_url=fake.base_url, max_retries=0), t
+            )
+            for name, t in (("openai", 30.0), ("azure", 30.0), ("vllm", 60.0))
+        ]
+        for _ in range(runs):
+            llm = RoutedLLM(providers, retries=1, cooldown_seconds=0)
+            request = LLMRequest([{"role": "user", "content": "hi"}], deadline=llm.clock() + budget)
+            started = time.perf_counter()
+            try:
+                await llm.complete(request)
+            except TurnBudgetSpent:
+                waits.append(time.perf_counter() - started)
+        for provider in providers:
+            await provider.client.close()
+    return waits
+
+
+def exit_with_langfuse_hanging(runs: int = 3) -> tuple[list[float], list[float]]:
+    """Seconds `Langfuse.shutdown()` (SDK defaults) and `Telemetry.shutdown()` take with one turn's spans
+    queued and Langfuse hanging."""
+    import uuid
+
+    from langfuse import Langfuse
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from assistant.config import AssistantSettings
+    from assistant.telemetry import Telemetry
+    from tests.fakes.langfuse_server import FakeLangfuse, forget_langfuse
+
+    def queue_a_turn(client: Langfuse) -> None:
+        with (
+            client.start_as_current_observation(name="assistant.turn"),
+            client.start_as_current_observation(name="tool.search_candidates", as_type="tool"),
+        ):
+            pass
+
+    sdk, bounded = [], []
+    with FakeLangfuse() as fake:
+        fake.hang_next(600, times=None)
+        for _ in range(runs):
+            key = f"pk-bench-{uuid.uuid4().hex[:8]}"
+            client = Langfuse(
+                public_key=key, secret_key="sk", base_url=fake.origin, tracer_provider=TracerProvider()
+            )
+            queue_a_turn(client)
+            started = time.perf_counter()
+            client.shutdown()
+            sdk.append(time.perf_counter() - started)
+            forget_langfuse(key)
+
+            key = f"pk-bench-{uuid.uuid4().hex[:8]}"
+            settings = AssistantSettings(
+                _env_file=None,  # type: ignore[call-arg]
+                LANGFUSE_PUBLIC_KEY=key,
+                LANGFUSE_SECRET_KEY="sk",
+                LANGFUSE_BASE_URL=fake.origin,
+            )
+            telemetry = Telemetry(settings, None)  # type: ignore[arg-type]
+            assert telemetry.client is not None
+            queue_a_turn(telemetry.client)
+            started = time.perf_counter()
+            telemetry.shutdown()
+            bounded.append(time.perf_counter() - started)
+            forget_langfuse(key)
+    return sdk, bounded
+
+
+def outages(budget: float) -> None:
+    logging.getLogger("assistant").setLevel(logging.CRITICAL)
+    logging.getLogger("opentelemetry").setLevel(logging.CRITICAL)
+    waits = asyncio.run(hanging_providers(budget))
+    sdk, bounded = exit_with_langfuse_hanging()
+    table = Table(title="outages (wall time, s)", header_style="bold")
+    for column in ("scenario", "runs", "min", "max"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"every provider hanging, turn budget {budget:g} s",
+        str(len(waits)),
+        f"{min(waits):.2f}",
+        f"{max(waits):.2f}",
+    )
+    table.add_row(
+        "exit, Langfuse hanging: SDK shutdown()", str(len(sdk)), f"{min(sdk):.2f}", f"{max(sdk):.2f}"
+    )
+    table.add_row(
+        "exit, Langfuse hanging: Telemetry.shutdown() (2 s bound)",
+        str(len(bounded)),
+        f"{min(bounded):.2f}",
+        f"{max(bounded):.2f}",
+    )
+    console.print(table)
+    console.print(
+        "without a budget the same hang costs 30 + 30 + 60 + 60 s = 180 s (timeouts are not retried "
+        "while another provider is left; the last one is retried once)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--budget", type=float, default=3.0)
     args = parser.parse_args()
+    os.environ["LANGFUSE_TRACING_ENABLED"] = "false"
     asyncio.run(run(args.rounds))
+    os.environ.pop("LANGFUSE_TRACING_ENABLED")
+    outages(args.budget)
 
 
 if __name__ == "__main__":
