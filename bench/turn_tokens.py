@@ -29,6 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 
 TODAY = date(2026, 11, 27)
@@ -104,7 +105,6 @@ def main() -> None:
     from assistant.config import AssistantSettings
     from assistant.runtime import build_runtime
     from assistant.telemetry import estimate_cost
-    from bench.common import console
     from skillmatch.config import Settings
     from skillmatch.db import create_db_engine, session_factory, upgrade
     from skillmatch.embeddings import OnnxEmbedder
@@ -153,12 +153,12 @@ def main() -> None:
         table.add_row(str(n), str(len(calls)), str(tokens_in), str(tokens_out), *(f"{c:.5f}" for c in costs))
     costs = [estimate_cost(prices, m, totals[1], totals[2]) or 0.0 for m in models]
     table.add_row("all", *(str(t) for t in totals), *(f"{c:.5f}" for c in costs), style="bold")
-    console.print(table, width=120)
+    wide = Console(width=120)
+    wide.print(table)
     per_turn = [round(t / len(traces)) for t in totals[1:]]
-    console.print(
+    wide.print(
         f"per turn on average: {per_turn[0]} prompt + {per_turn[1]} completion tokens; "
-        f"per call (prompt, completion): {json.dumps([(r.tokens_in, r.tokens_out) for r in rows])}",
-        width=120,
+        f"per call (prompt, completion): {json.dumps([(r.tokens_in, r.tokens_out) for r in rows])}"
     )
 
 
