@@ -10,6 +10,7 @@ What matters to the user is said by the command itself, in one line.
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from pathlib import Path
 from assistant.masking import install_log_masking, uninstall_log_masking
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+MAX_BYTES = 5_000_000  # per file; two older files are kept
 
 
 def default_log_file() -> Path:
@@ -29,7 +31,9 @@ def default_log_file() -> Path:
 def _open(path: Path) -> logging.Handler | None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8")
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=2, encoding="utf-8"
+        )
     except OSError:
         return None
     handler.setFormatter(logging.Formatter(FORMAT))

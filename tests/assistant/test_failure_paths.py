@@ -98,7 +98,7 @@ async def test_every_provider_hanging_ends_in_the_search_answer_when_the_turn_bu
     backup_openai.hang_next(120, times=None)
     started = time.monotonic()
     _, reply = await say(rt, thread_key_console(), "Python developer with FastAPI")
-    assert time.monotonic() - started < 10  # far below one provider timeout: the budget cut the wait
+    assert time.monotonic() - started < 20  # below one provider timeout (30 s): the budget cut the wait
     assert reply.status == "degraded"
     assert reply.text.startswith("_The language model did not answer within 0.5 s")
     assert "Ahmet Demir" in reply.text and reply.candidates
