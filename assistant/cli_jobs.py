@@ -186,7 +186,7 @@ def _execute(settings: AssistantSettings, work: Callable[[JobContext], Awaitable
 def _print(report: RunReport) -> None:
     if report.dry_run:
         for outcome in report.outcomes:
-            if outcome.comment is not None and outcome.action in ("posted", "updated"):
+            if outcome.comment is not None:
                 console.print(Rule(f"{outcome.key}: {_VERB[outcome.action][1]}", align="left"))
                 console.print(outcome.comment.text, markup=False, highlight=False)
     shown = [o for o in report.outcomes if o.action != "unchanged"]

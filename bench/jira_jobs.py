@@ -24,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 
 from bench.common import QUERIES, console, machine
@@ -174,7 +175,7 @@ def main() -> None:
         table.add_column(column, justify="left" if column in ("run", "outcomes") else "right")
     for row in rows:
         table.add_row(*row)
-    console.print(table, width=150)
+    Console(width=160).print(table)  # wide enough for every column, terminal or not
 
 
 if __name__ == "__main__":

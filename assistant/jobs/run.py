@@ -13,6 +13,7 @@ middle of a run stops it too (`JobConfigError`); tickets already done keep their
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -167,11 +168,11 @@ async def process_jira_board(
                 lambda: list(job.jira.search(report.scope, fields=fields, limit=limit))
             )
         except SourceError as exc:
-            raise _search_failed(exc) from exc
+            raise _search_failed(exc, report.scope) from exc
         report.matched = len(issues)
         if on_matched:
             on_matched(len(issues))
-        await _process_all(job, issues, options, report, progress)
+        await _process_all(job, issues, options, report, progress, keep_comments=options.dry_run)
     finally:
         update_span(job, output=_summary(report), level="ERROR" if report.failed else None)
 
@@ -198,7 +199,7 @@ async def process_jira_ticket(job: JobContext, report: RunReport, options: JobOp
             return
         except SourceError as exc:
             raise JiraUnavailable(str(exc)) from exc
-        await _process_all(job, [issue], options, report, None)
+        await _process_all(job, [issue], options, report, None, keep_comments=True)
     finally:
         update_span(job, output=_summary(report), level="ERROR" if report.failed else None)
 
@@ -222,14 +223,19 @@ async def _process_all(
     options: JobOptions,
     report: RunReport,
     progress: Progress | None,
+    *,
+    keep_comments: bool,
 ) -> None:
-    """At most `jira_concurrency` tickets at once, by a fixed set of workers over one queue of issues."""
+    """At most `jira_concurrency` tickets at once, by a fixed set of workers over one queue of issues.
+    Rendered comments are kept only when asked (dry runs print them): a huge board stays small."""
     pending: Iterator[dict[str, Any]] = iter(issues)
     total = len(issues)
 
     async def worker() -> None:
         for issue in pending:
             outcome = await process_ticket(job, issue, options, report.trace_id)
+            if not keep_comments:
+                outcome.comment = None
             report.outcomes.append(outcome)
             if progress:
                 progress(outcome, len(report.outcomes), total)
@@ -258,10 +264,11 @@ def _summary(report: RunReport) -> dict[str, Any]:
     }
 
 
-def _search_failed(exc: SourceError) -> Exception:
+def _search_failed(exc: SourceError, scope: str) -> Exception:
     """What a failed board search means for the operator: their query or credentials, or an outage."""
     if isinstance(exc, SourceAuthError):
         return JobConfigError(str(exc))
     if isinstance(exc, SourceStatusError):
-        return JobConfigError(f"Jira refused the query: {exc}")
+        said = re.search(r'"errorMessages":\s*\["((?:[^"\\]|\\.)*)"', str(exc))
+        return JobConfigError(f"Jira refused the query {scope!r}: {said.group(1) if said else exc}")
     return JiraUnavailable(str(exc))
