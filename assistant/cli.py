@@ -242,5 +242,8 @@ def _print_audit(report, source: str, since: str) -> None:  # type: ignore[no-un
         console.print("No LLM calls in this window.")
 
 
-import assistant.cli_jobs  # noqa: E402,F401 - registers `jobs` (Jira staffing jobs)
-from assistant import cli_serve  # noqa: E402,F401 - registers `serve`
+from assistant import (  # noqa: E402,F401 - each registers its commands
+    cli_jobs,  # `jobs` (Jira staffing jobs)
+    cli_serve,  # `serve`
+    cli_teams,  # `teams-package`
+)

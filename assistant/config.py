@@ -70,6 +70,25 @@ class AssistantSettings(Settings):
     slack_allowed_channels: str = Field(default="", alias="SLACK_ALLOWED_CHANNELS")
     slack_allowed_users: str = Field(default="", alias="SLACK_ALLOWED_USERS")
 
+    # Microsoft Teams (Microsoft 365 Agents SDK): the service connection's own names. Teams is on when
+    # a client id is set, or when anonymous mode is asked for explicitly (local development only).
+    teams_client_id: str | None = Field(
+        default=None, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"
+    )
+    teams_client_secret: SecretStr | None = Field(
+        default=None, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET"
+    )
+    teams_tenant_id: str | None = Field(
+        default=None, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID"
+    )
+    teams_anonymous: bool = Field(
+        default=False, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED"
+    )
+    teams_allowed_tenants: str = Field(default="", alias="TEAMS_ALLOWED_TENANTS")
+    # Where the Bot Framework's token signing keys are; override only for sovereign clouds and tests.
+    teams_jwks_url: str | None = Field(default=None, alias="TEAMS_JWKS_URL")
+    teams_send_timeout: float = Field(default=15.0, gt=0, alias="TEAMS_SEND_TIMEOUT")
+
     # Serving.
     host: str = Field(default="0.0.0.0", alias="SKILLMATCH_HOST")
     port: int = Field(default=3000, alias="SKILLMATCH_PORT")
@@ -109,6 +128,18 @@ class AssistantSettings(Settings):
     @property
     def allowed_users(self) -> frozenset[str]:
         return self._listed(self.slack_allowed_users)
+
+    @property
+    def allowed_tenants(self) -> frozenset[str]:
+        return self._listed(self.teams_allowed_tenants)
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.teams_client_id) or self.teams_anonymous
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token)
 
     @property
     def provider_order(self) -> list[str]:

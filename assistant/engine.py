@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.config import AssistantSettings
 from assistant.llm import AllProvidersFailed, LLMRequestError, RoutedLLM, StreamInterrupted, TurnBudgetSpent
+from assistant.masking import mask
 from assistant.prompts import PromptProvider
 from assistant.retrieval import SearchState, answer, next_state
 from assistant.sessions import (
@@ -223,10 +224,11 @@ class Engine:
         )
 
     async def record_feedback(
-        self, platform: str, trace_id: str, user_id: str | None, *, positive: bool
+        self, platform: str, trace_id: str, user_id: str | None, *, positive: bool, comment: str | None = None
     ) -> bool:
-        """A thumbs up/down on an answer: a Langfuse score on its trace and a feedback row. One vote per
-        person and answer; False when the vote was a repeat or the trace id is not one of ours."""
+        """A thumbs up/down on an answer (with the user's comment, where the platform has one): a Langfuse
+        score on its trace and a feedback row. One vote per person and answer; False when the vote was a
+        repeat or the trace id is not one of ours."""
         if not re.fullmatch(r"[0-9a-f]{32}", trace_id):
             return False
         if not await asyncio.to_thread(
@@ -234,17 +236,24 @@ class Engine:
         ):
             return False
         value = 1.0 if positive else 0.0
-        self.telemetry.score(trace_id=trace_id, name="user_feedback", value=value)
-        await asyncio.to_thread(self._save_feedback, trace_id, user_id, value)
+        comment = mask(comment.strip()[:2000]) if comment and comment.strip() else None
+        self.telemetry.score(trace_id=trace_id, name="user_feedback", value=value, comment=comment)
+        await asyncio.to_thread(self._save_feedback, trace_id, user_id, value, comment)
         return True
 
-    def _save_feedback(self, trace_id: str, user_id: str | None, value: float) -> None:
+    def _save_feedback(self, trace_id: str, user_id: str | None, value: float, comment: str | None) -> None:
         with self.sessions() as session:
             conversation_id = session.scalar(
                 select(Message.conversation_id).where(Message.trace_id == trace_id).limit(1)
             )
             session.add(
-                Feedback(trace_id=trace_id, conversation_id=conversation_id, user_id=user_id, value=value)
+                Feedback(
+                    trace_id=trace_id,
+                    conversation_id=conversation_id,
+                    user_id=user_id,
+                    value=value,
+                    comment=comment,
+                )
             )
             session.commit()
 

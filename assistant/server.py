@@ -24,7 +24,7 @@ READY_DB_TIMEOUT = 2.0  # seconds /readyz waits for the database (keep the probe
 class WebChannel(Protocol):
     platform: str
 
-    def mount(self, router: web.UrlDispatcher) -> None: ...
+    def mount(self, app: web.Application) -> None: ...
 
 
 DELIVERY_KEY: web.AppKey[Delivery] = web.AppKey("delivery", Delivery)
@@ -42,7 +42,7 @@ def build_web_app(runtime: Runtime, delivery: Delivery, channels: list[WebChanne
     app[DELIVERY_KEY] = delivery
     app[RUNTIME_KEY] = runtime
     for channel in channels:
-        channel.mount(app.router)
+        channel.mount(app)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.on_startup.append(_startup)

@@ -178,8 +178,8 @@ class SlackChannel:
             self.client, SlackAddress.load(reply_to), reply_ref, save_ref, recovering=recovering
         )
 
-    def mount(self, router: web.UrlDispatcher) -> None:
-        router.add_post("/slack/events", self._http)
+    def mount(self, app: web.Application) -> None:
+        app.router.add_post("/slack/events", self._http)
 
     async def _http(self, request: web.Request) -> web.Response:
         bolt_response = await self.app.async_dispatch(await to_bolt_request(request))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.channels.base import Inbound
@@ -149,6 +149,30 @@ class Inbox:
                 Message.status == PENDING, Message.created_at < arrived, Message.id != message_id
             )
             return len(session.scalars(query.limit(1000)).all())
+
+    def trace_of_posted(self, thread_key: str, posted_id: str, *, scan: int = 500) -> str | None:
+        """The trace of the answer that posted platform message `posted_id` in this thread or its later
+        conversations (`{thread_key}#n`): how a platform's feedback on a message finds its turn."""
+        query = (
+            select(Message.trace_id, Message.reply_ref)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                or_(
+                    Conversation.thread_key == thread_key,
+                    Conversation.thread_key.startswith(f"{thread_key}#", autoescape=True),
+                ),
+                Message.reply_ref.is_not(None),
+            )
+            .order_by(Message.id.desc())
+            .limit(scan)
+        )
+        with session_scope(self.sessions) as session:
+            for trace_id, ref in session.execute(query):
+                if isinstance(ref, dict) and (
+                    posted_id in (ref.get("messages") or []) or ref.get("stream") == posted_id
+                ):
+                    return trace_id
+        return None
 
     # -- under the lease ------------------------------------------------------------------------------
 
