@@ -38,6 +38,9 @@ _EXTERNAL_ENV = (
 def _hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _EXTERNAL_ENV:
         monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):  # chat platform credentials: Slack, the Teams service connection
+        if name.startswith(("SLACK_", "TEAMS_", "CONNECTIONS__", "CONNECTIONSMAP__")):
+            monkeypatch.delenv(name)
     monkeypatch.delenv("LANGFUSE_TRACING_ENABLED", raising=False)
 
 
