@@ -1,20 +1,23 @@
-"""Slack delivery under load on the production configuration: two `skillmatch serve` processes on one
-PostgreSQL database, the fake Slack Web API and a fake model that takes its time, all on 127.0.0.1.
+"""Chat delivery under load on the production configuration: two `skillmatch serve` processes on one
+PostgreSQL database, the fake Slack Web API (or, with `--channel teams`, the fake Bot Connector and the
+fake Entra identity service with JWT validation on) and a fake model that takes its time, all on 127.0.0.1.
 
-  ack    50 concurrent app_mention events (25 per replica) while the model takes 1 s per call:
+  ack    50 concurrent messages (25 per replica: Slack app_mention events or Teams channel mentions)
+         while the model takes 1 s per call:
          HTTP acknowledgement latency p50/p99 (each ack includes storing the message). Baseline:
          /healthz under the same load, in the same run. Target: p99 <= 100 ms (Slack allows 3 s).
   drain  200 conversations at once (distinct threads, 100 per replica), model 2 s per call: all answered
          once, time to drain against the ideal (200 x 2 s / total turn slots), peak database connections
          (pg_stat_activity, by application_name) and peak resident memory per replica.
 
-    .venv/bin/python -m bench.slack_load [--conversations 200] [--ack-events 50] [--pool-size 5]
+    .venv/bin/python -m bench.chat_load [--channel slack|teams] [--conversations 200] [--ack-events 50]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -34,9 +37,12 @@ from bench.common import console, machine, p50, percentile
 from skillmatch.db import upgrade
 from tests.conftest import POSTGRES_URL, postgres_schema_url
 from tests.fakes import slack_events as ev
+from tests.fakes import teams_activities as ta
+from tests.fakes.bot_connector import FakeBotConnector
+from tests.fakes.entra_openid import FakeEntra
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack
-from tests.replicas import Replica, post_event, serve_env, wait_until
+from tests.replicas import Replica, base_env, post_event, serve_env, wait_until
 
 APP = "skillmatch-bench"
 
@@ -89,49 +95,107 @@ async def healthz(session: aiohttp.ClientSession, replica: Replica) -> None:
         await response.read()
 
 
-def finished(slack: FakeSlack, roots: list[str]) -> bool:
-    """Every thread has an answer that is no longer streaming."""
-    return all(any(m["stream_state"] != "streaming" for m in slack.messages(thread_ts=ts)) for ts in roots)
+class SlackTraffic:
+    """Signed app_mention events to /slack/events; answers counted in the fake Slack."""
+
+    name = "Slack"
+
+    def __init__(self, stack: contextlib.ExitStack) -> None:
+        self.slack = stack.enter_context(FakeSlack())
+
+    def env(self, database_url: str, openai: FakeOpenAI, **settings: str) -> dict[str, str]:
+        return serve_env(database_url, self.slack.api_url, openai, **settings)
+
+    def request(self, text: str) -> tuple[str, str]:
+        body, _ = ev.app_mention(text)
+        return body, str(json.loads(body)["event"]["ts"])
+
+    async def post(self, session: aiohttp.ClientSession, replica: Replica, body: str) -> int:
+        return await post_event(session, replica, body)
+
+    def answers(self, key: str) -> list[dict[str, Any]]:
+        return [m for m in self.slack.messages(thread_ts=key) if m["stream_state"] != "streaming"]
 
 
-async def warm_up(replicas: list[Replica], slack: FakeSlack) -> None:
+class TeamsTraffic:
+    """Channel mentions with real channel tokens to /api/messages; answers counted at the fake connector."""
+
+    name = "Teams"
+
+    def __init__(self, stack: contextlib.ExitStack) -> None:
+        self.entra = stack.enter_context(FakeEntra())
+        self.connector = stack.enter_context(FakeBotConnector(self.entra))
+
+    def env(self, database_url: str, openai: FakeOpenAI, **settings: str) -> dict[str, str]:
+        return base_env(
+            DATABASE_URL=database_url,
+            OPENAI_API_KEY=openai.api_key,
+            OPENAI_BASE_URL=openai.base_url,
+            SKILLMATCH_LLM_PROVIDERS="openai",
+            TEAMS_JWKS_URL=self.entra.jwks_url,
+            **self.entra.environment(),
+            **settings,
+        )
+
+    def request(self, text: str) -> tuple[dict[str, Any], str]:
+        activity = ta.channel_message(text, service_url=self.connector.service_url)
+        return activity, str(activity["conversation"]["id"])
+
+    async def post(self, session: aiohttp.ClientSession, replica: Replica, activity: Any) -> int:
+        headers = self.entra.headers_for(activity)
+        async with session.post(f"{replica.url}/api/messages", json=activity, headers=headers) as response:
+            await response.read()
+            return 200 if response.status in (200, 202) else response.status
+
+    def answers(self, key: str) -> list[dict[str, Any]]:
+        return [m for m in self.connector.messages(key) if m.get("text")]
+
+
+Traffic = SlackTraffic | TeamsTraffic
+
+
+def finished(traffic: Traffic, keys: list[str]) -> bool:
+    """Every conversation has a complete answer."""
+    return all(traffic.answers(key) for key in keys)
+
+
+async def warm_up(replicas: list[Replica], traffic: Traffic) -> None:
     """One conversation per replica first: the first turn of a process loads what later ones reuse."""
-    bodies = [ev.app_mention(f"warm up {r.name}")[0] for r in replicas]
+    requests = [traffic.request(f"warm up {r.name}") for r in replicas]
     async with aiohttp.ClientSession() as session:
-        await asyncio.gather(*(post_event(session, r, b) for r, b in zip(replicas, bodies, strict=True)))
-    roots = [str(json.loads(b)["event"]["ts"]) for b in bodies]
-    await wait_until(lambda: finished(slack, roots), 120, "warm-up answers")
+        await asyncio.gather(
+            *(traffic.post(session, r, body) for r, (body, _) in zip(replicas, requests, strict=True))
+        )
+    await wait_until(lambda: finished(traffic, [key for _, key in requests]), 120, "warm-up answers")
 
 
-async def ack_phase(replicas: list[Replica], slack: FakeSlack, events: int) -> dict[str, list[float]]:
-    bodies = [ev.app_mention(f"Kubernetes engineer {i}")[0] for i in range(events)]
-    roots = [str(json.loads(b)["event"]["ts"]) for b in bodies]
+async def ack_phase(replicas: list[Replica], traffic: Traffic, events: int) -> dict[str, list[float]]:
+    requests = [traffic.request(f"Kubernetes engineer {i}") for i in range(events)]
     async with aiohttp.ClientSession() as session:
         results = await asyncio.gather(
-            asyncio.gather(*(timed(post_event(session, replicas[i % 2], b)) for i, b in enumerate(bodies))),
+            asyncio.gather(
+                *(timed(traffic.post(session, replicas[i % 2], body)) for i, (body, _) in enumerate(requests))
+            ),
             asyncio.gather(*(timed(healthz(session, replicas[i % 2])) for i in range(events))),
         )
-    await wait_until(lambda: finished(slack, roots), 120, "ack phase answers")
-    return {"events (store + ack)": list(results[0]), "healthz (baseline)": list(results[1])}
+    await wait_until(lambda: finished(traffic, [key for _, key in requests]), 120, "ack phase answers")
+    return {"messages (store + ack)": list(results[0]), "healthz (baseline)": list(results[1])}
 
 
-async def drain_phase(replicas: list[Replica], slack: FakeSlack, conversations: int) -> dict[str, Any]:
-    bodies = [ev.app_mention(f"question {i}")[0] for i in range(conversations)]
-    roots = [str(json.loads(b)["event"]["ts"]) for b in bodies]
+async def drain_phase(replicas: list[Replica], traffic: Traffic, conversations: int) -> dict[str, Any]:
+    requests = [traffic.request(f"question {i}") for i in range(conversations)]
+    keys = [key for _, key in requests]
     with ConnectionSampler() as sampler:
         started = time.perf_counter()
         async with aiohttp.ClientSession() as session:
             statuses = await asyncio.gather(
-                *(post_event(session, replicas[i % 2], b) for i, b in enumerate(bodies))
+                *(traffic.post(session, replicas[i % 2], body) for i, (body, _) in enumerate(requests))
             )
-        await wait_until(lambda: finished(slack, roots), 600, "all answers")
+        await wait_until(lambda: finished(traffic, keys), 600, "all answers")
         seconds = time.perf_counter() - started
-    per_thread = [len(slack.messages(thread_ts=ts)) for ts in roots]
+    per_thread = [len(traffic.answers(key)) for key in keys]
     answered = sum(
-        1
-        for ts in roots
-        for m in slack.messages(thread_ts=ts)
-        if (m.get("text") or "").startswith("Answer to:")
+        1 for key in keys for m in traffic.answers(key) if (m.get("text") or "").startswith("Answer to:")
     )
     return {
         "acked": statuses.count(200),
@@ -155,11 +219,12 @@ async def main_async(args: argparse.Namespace) -> None:
     model = SlowModel(1.0)
     slots = args.max_turns * 2
     try:
-        with tempfile.TemporaryDirectory() as logs, FakeSlack() as slack, FakeOpenAI() as openai:
+        with tempfile.TemporaryDirectory() as logs, contextlib.ExitStack() as stack:
+            openai = stack.enter_context(FakeOpenAI())
             openai.responder = model
-            env = serve_env(
+            traffic: Traffic = TeamsTraffic(stack) if args.channel == "teams" else SlackTraffic(stack)
+            env = traffic.env(
                 database_url,
-                slack.api_url,
                 openai,
                 SKILLMATCH_DB_POOL_SIZE=str(args.pool_size),
                 SKILLMATCH_DB_MAX_OVERFLOW="0",
@@ -171,13 +236,13 @@ async def main_async(args: argparse.Namespace) -> None:
             try:
                 ready = await asyncio.gather(*(r.wait_ready() for r in replicas))
                 console.print(f"replicas ready after {', '.join(f'{s:.1f} s' for s in ready)}")
-                await warm_up(replicas, slack)
+                await warm_up(replicas, traffic)
                 acks: dict[str, list[float]] = {}
                 for burst in range(1, args.bursts + 1):
-                    for name, samples in (await ack_phase(replicas, slack, args.ack_events)).items():
+                    for name, samples in (await ack_phase(replicas, traffic, args.ack_events)).items():
                         acks[f"{name}, burst {burst}"] = samples
                 model.seconds = 2.0
-                load = await drain_phase(replicas, slack, args.conversations)
+                load = await drain_phase(replicas, traffic, args.conversations)
                 errors = sum(r.log().count("Traceback") + r.log().count("QueuePool limit") for r in replicas)
             finally:
                 for replica in replicas:
@@ -187,14 +252,19 @@ async def main_async(args: argparse.Namespace) -> None:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-    report(args, acks, load, errors, slots)
+    report(args, traffic.name, acks, load, errors, slots)
 
 
 def report(
-    args: argparse.Namespace, acks: dict[str, list[float]], load: dict[str, Any], errors: int, slots: int
+    args: argparse.Namespace,
+    channel: str,
+    acks: dict[str, list[float]],
+    load: dict[str, Any],
+    errors: int,
+    slots: int,
 ) -> None:
     table = Table(
-        title=f"Slack ack latency, 2 replicas on PostgreSQL, model 1 s ({machine()})", header_style="bold"
+        title=f"{channel} ack latency, 2 replicas on PostgreSQL, model 1 s ({machine()})", header_style="bold"
     )
     for column in ("requests", "n", "p50 ms", "p99 ms", "max ms"):
         table.add_column(column, justify="right")
@@ -207,7 +277,7 @@ def report(
             f"{max(samples):.1f}",
         )
     console.print(table)
-    worst = max(percentile(v, 99) for k, v in acks.items() if k.startswith("events"))
+    worst = max(percentile(v, 99) for k, v in acks.items() if k.startswith("messages"))
     console.print(f"target ack p99 <= 100 ms: {worst:.1f} ms, {'met' if worst <= 100 else 'MISSED'}")
     ideal = math.ceil(args.conversations / slots) * 2.0
     n = args.conversations
@@ -226,6 +296,7 @@ def report(
 def main() -> None:
     logging.getLogger("langfuse").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser()
+    parser.add_argument("--channel", choices=("slack", "teams"), default="slack")
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--ack-events", type=int, default=50)
     parser.add_argument("--pool-size", type=int, default=5)
