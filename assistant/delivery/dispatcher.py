@@ -133,7 +133,8 @@ class Delivery:
         accepted = await loop.run_in_executor(self._ack_db, store)
         if accepted is not None:
             self._wake.set()
-            if len(self._serving) >= self.slots:
+            # A follow-up in a thread this replica is answering waits for its turn, not for a slot.
+            if len(self._serving) >= self.slots and accepted.conversation_id not in self._serving:
                 self.spawn(self._tell_queued(inbound, accepted))
         return AcceptResult(accepted)
 
