@@ -37,9 +37,14 @@ _CONTEXT_NUMBERS = re.compile(
 class AllProvidersFailed(Exception):
     """Every configured provider failed (or was skipped); `attempts` lists each try."""
 
-    def __init__(self, attempts: list[Attempt], headline: str = "all LLM providers failed") -> None:
+    def __init__(
+        self,
+        attempts: list[Attempt],
+        headline: str = "all LLM providers failed",
+        empty: str = "none configured",
+    ) -> None:
         self.attempts = attempts
-        super().__init__(f"{headline}: {summary(attempts)}" if attempts else f"{headline}: none configured")
+        super().__init__(f"{headline}: {summary(attempts) if attempts else empty}")
 
 
 class StreamInterrupted(AllProvidersFailed):
@@ -55,7 +60,9 @@ class TurnBudgetSpent(AllProvidersFailed):
     """The request's deadline (the turn's time budget) passed before any provider answered."""
 
     def __init__(self, attempts: list[Attempt]) -> None:
-        super().__init__(attempts, "the turn's time budget was spent before a provider answered")
+        super().__init__(
+            attempts, "the turn's time budget was spent before a provider answered", "none asked"
+        )
 
 
 class LLMRequestError(Exception):

@@ -37,7 +37,7 @@ import math
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from assistant.llm.breaker import CircuitBreaker
@@ -105,17 +105,21 @@ class RoutedLLM:
             await provider.client.close()
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
-        async for event in self._route(request, streaming=False):
-            if event.response is not None:
-                return event.response
+        events = self._route(request, streaming=False)
+        try:
+            async for event in events:
+                if event.response is not None:
+                    return event.response
+        finally:
+            await events.aclose()  # not left to the garbage collector
         raise AssertionError("unreachable: a route ends with a response or raises")  # pragma: no cover
 
-    def stream(self, request: LLMRequest) -> AsyncIterator[StreamEvent]:
+    def stream(self, request: LLMRequest) -> AsyncGenerator[StreamEvent, None]:
         """Text deltas as they come (a `discard` event voids those before it), then one event with the
         LLMResponse."""
         return self._route(request, streaming=True)
 
-    async def _route(self, request: LLMRequest, *, streaming: bool) -> AsyncIterator[StreamEvent]:
+    async def _route(self, request: LLMRequest, *, streaming: bool) -> AsyncGenerator[StreamEvent, None]:
         run = _Run(self, request)
         for provider, has_next in run.candidates():
             run.begin(provider)
