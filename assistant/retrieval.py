@@ -1,7 +1,10 @@
 """The answer when no LLM is configured (or all providers are down): search results, stated plainly.
 
 Follow-ups refine the previous search: a message that names no skill ("only Munich", "nur Senior",
-"available from January") is read as a refinement of the last query and its filters.
+"available from January") is read as a refinement of the last query and its filters. A reset phrase
+("new search", "neue Suche", "start over", "von vorne") forgets the previous search: what follows it is the
+new request ("neue Suche: Java-Entwickler"), and with nothing after it the answer asks what to look for.
+Only good matches are listed; when there are none, the answer says why instead of padding the list.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from skillmatch.matches import find_matches
 from skillmatch.query import analyse_query
-from skillmatch.search import Searcher, SearchFilters, SearchResult
+from skillmatch.search import InvalidFilters, Searcher, SearchFilters, SearchResult
 
 _MONTHS = {
     "january": 1, "januar": 1, "jan": 1, "february": 2, "februar": 2, "feb": 2, "march": 3, "märz": 3,
@@ -27,8 +31,26 @@ _FROM_MONTH = re.compile(
     re.IGNORECASE,
 )
 _ISO_DATE = re.compile(r"\b(20\d{2}-\d{2}-\d{2})\b")
-_RESET = re.compile(r"^\s*(new search|neue suche|start over|von vorne)\b", re.IGNORECASE)
+_RESET = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|so|also|dann|jetzt|now|please|bitte|let'?s|lass uns|and|und)\b[\s,]*)*"
+    r"(?:new search|neue suche|start over|start again|from scratch|von vorne?(?: anfangen)?|neu anfangen)\b"
+    # "new search engine developer" is a request, not a reset
+    r"(?!\s+(?:engines?|functions?|features?|funktion\w*|maschinen?|masken?)\b)"
+    r"[\s:,.!;\-–—]*(?:(?:please|bitte)\b[\s:,.!;\-–—]*)?(?:(?:for|nach|für)\s+)?",
+    re.IGNORECASE,
+)
+_FILLER = re.compile(r"^[\W_]*(?:(?:please|bitte|thanks|danke|ok(?:ay)?)\b[\W_]*)*$", re.IGNORECASE)
+ASK_WHAT = "Starting a new search. Who are you looking for? Name skills, a role, a place or a period."
 LIMIT = 5
+
+
+def split_reset(message: str) -> tuple[bool, str]:
+    """(whether the message starts over, the request that follows the reset phrase, if any)."""
+    match = _RESET.match(message)
+    if match is None:
+        return False, message
+    rest = message[match.end() :].strip()
+    return True, "" if _FILLER.match(rest) else rest
 
 
 @dataclass
@@ -39,6 +61,7 @@ class SearchState:
     locations: list[str] = field(default_factory=list)
     available_from: str | None = None
     available_to: str | None = None
+    problem: str | None = None  # why this message could not be searched (not stored)
 
     @classmethod
     def load(cls, state: dict[str, Any]) -> SearchState:
@@ -56,9 +79,13 @@ class SearchState:
 
 
 def next_state(previous: SearchState, message: str, today: date) -> SearchState:
-    """A message naming skills starts a new search; one that does not refines the previous one."""
+    """A message naming skills starts a new search; one that does not refines the previous one; a reset
+    phrase starts over with what follows it (an empty query: ask what to look for)."""
+    reset, message = split_reset(message)
+    if reset and not message:
+        return SearchState()
     intent = analyse_query(message)
-    refine = bool(previous.query) and not intent.skills and not _RESET.match(message)
+    refine = bool(previous.query) and not intent.skills and not reset
     state = SearchState(
         query=f"{previous.query} {message}".strip() if refine else message.strip(),
         locations=list(previous.locations) if refine else [],
@@ -67,7 +94,10 @@ def next_state(previous: SearchState, message: str, today: date) -> SearchState:
     )
     if intent.locations:
         state.locations = intent.locations
-    start, end = _date_range(message, today)
+    try:
+        start, end = _date_range(message, today)
+    except ValueError as exc:  # a date that does not exist, or a period that ends before it starts
+        return SearchState(**{**previous.dump(), "problem": str(exc)})
     if start:
         state.available_from, state.available_to = start.isoformat(), end.isoformat()
     return state
@@ -76,8 +106,18 @@ def next_state(previous: SearchState, message: str, today: date) -> SearchState:
 def _date_range(message: str, today: date) -> tuple[date | None, date]:
     iso = _ISO_DATE.findall(message)
     if iso:
-        start = date.fromisoformat(iso[0])
-        end = date.fromisoformat(iso[1]) if len(iso) > 1 else start + timedelta(days=27)
+        try:
+            start = date.fromisoformat(iso[0])
+            end = date.fromisoformat(iso[1]) if len(iso) > 1 else start + timedelta(days=27)
+        except ValueError:
+            raise ValueError(
+                f"{' or '.join(iso[:2])} is not a date I can read; write it as YYYY-MM-DD"
+            ) from None
+        if end < start:
+            raise ValueError(
+                f"The period you gave ends ({end}) before it starts ({start}). "
+                "Which period do you mean? For example: from 2027-01-04 to 2027-01-29."
+            )
         return start, end
     month = _FROM_MONTH.search(message)
     if month:
@@ -89,25 +129,36 @@ def _date_range(message: str, today: date) -> tuple[date | None, date]:
 
 
 def answer(searcher: Searcher, state: SearchState, *, reason: str) -> tuple[str, list[SearchResult]]:
-    """Markdown reply and the results. `reason` says why no LLM wrote this answer."""
-    results = searcher.search(state.query, top=LIMIT, filters=state.filters())
+    """Markdown reply and the results shown. `reason` says why no LLM wrote this answer."""
     lines = [f"_{reason}_", ""]
+    if state.problem:
+        return "\n".join([*lines, state.problem]), []
+    if not state.query.strip():
+        return "\n".join([*lines, ASK_WHAT]), []
+    try:
+        filters = state.filters()
+    except InvalidFilters as exc:  # a period stored before periods were checked
+        return "\n".join([*lines, f"{exc}. Which period do you mean?"]), []
+    matches = find_matches(searcher, state.query, top=LIMIT, filters=filters)
     constraints = []
     if state.locations:
         constraints.append("in " + ", ".join(state.locations))
     if state.available_from:
         constraints.append(f"free from {state.available_from} to {state.available_to}")
-    heading = f"Best matches for “{state.query}”" + (f" ({'; '.join(constraints)})" if constraints else "")
+    heading = f"Good matches for “{state.query}”" + (f" ({'; '.join(constraints)})" if constraints else "")
     lines.append(f"**{heading}**")
-    if not results:
-        lines.append("Nobody matches. Try broader words, or drop a constraint.")
-    for rank, r in enumerate(results, 1):
+    for rank, r in enumerate(matches.good, 1):
         facts = ", ".join(x for x in (r.title, r.location) if x)
         if r.availability is not None:
             facts += f", {r.availability:.0%} free"
         evidence = r.evidence[0].text if r.evidence else ""
         skills = f" · {', '.join(r.matched_skills)}" if r.matched_skills else ""
         lines.append(f"{rank}. **{r.name}** ({facts}){skills}\n   {evidence} _[{r.source_name}]_")
+    note = matches.note()
+    if note:
+        lines.append(note)
     lines.append("")
-    lines.append("Refine with a follow-up such as “only Munich” or “available from January”.")
-    return "\n".join(lines), results
+    lines.append(
+        "Refine with a follow-up such as “only Munich” or “available from January”, or say “new search”."
+    )
+    return "\n".join(lines), matches.good

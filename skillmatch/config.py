@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     cv_max_bytes: int = Field(default=20 * 1024 * 1024, alias="SKILLMATCH_CV_MAX_BYTES")
     cv_max_text_chars: int = Field(default=200_000, alias="SKILLMATCH_CV_MAX_TEXT_CHARS")
 
+    # Search: the match quality (0..1) a result needs to count as a good match; see skillmatch.search.
+    good_match: float = Field(default=0.55, ge=0.0, le=1.0, alias="SKILLMATCH_GOOD_MATCH")
+
     # SharePoint / Microsoft Graph (client credentials).
     graph_base_url: str = Field(default="https://graph.microsoft.com/v1.0", alias="GRAPH_BASE_URL")
     graph_authority_host: str = Field(

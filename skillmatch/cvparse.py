@@ -11,6 +11,7 @@ from datetime import date
 from skillmatch.config import package_path
 from skillmatch.text.dates import find_ranges
 from skillmatch.text.lexicon import get_lexicon
+from skillmatch.text.places import canonical_place, place_pattern
 
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 PHONE_RE = re.compile(r"(?<![\w/])(?:\+|00)\d{1,3}[\s\-/.]?\(?\d{1,5}\)?(?:[\s\-/.]?\d{2,6}){1,4}(?!\w)")
@@ -28,8 +29,8 @@ _LANGUAGE_RE = re.compile(
     r"\b(" + "|".join(sorted(LANGUAGE_NAMES, key=len, reverse=True)) + r")\b", re.IGNORECASE
 )
 
-CITIES: dict[str, str] = _TERMS["cities"]
-_CITY_RE = re.compile(r"\b(" + "|".join(sorted(CITIES, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+CITIES: dict[str, str] = _TERMS["cities"]  # spelling -> canonical city; see text.places for lookups
+_CITY_RE = place_pattern()
 _LOCATION_LABEL_RE = re.compile(
     r"^\s*(?:location|standort|wohnort|ort|based in|residence|address|adresse|city|stadt|home base|"
     r"einsatzort)"
@@ -246,14 +247,14 @@ def _find_location(text: str) -> str | None:
         label = _LOCATION_LABEL_RE.match(line.lstrip("#*- ").strip())
         if label:
             city = _CITY_RE.search(label.group(1))
-            return CITIES[city.group(1).lower()] if city else label.group(1).strip()[:100]
+            return canonical_place(city.group(1)) if city else label.group(1).strip()[:100]
     for line in lines[:12]:
         bare = line.strip("#*_ ")
         contact_line = EMAIL_RE.search(line) or PHONE_RE.search(line) or any(sep in line for sep in "|·,")
         # A line that is only a place ("München", "Vienna, Austria", "Remote (Wohnort Leipzig)") counts too.
         city = _CITY_RE.search(line)
         if city and (contact_line or len(bare.split()) <= 4):
-            return CITIES[city.group(1).lower()]
+            return canonical_place(city.group(1))
     return None
 
 

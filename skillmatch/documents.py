@@ -17,7 +17,7 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePath
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".docx", ".pdf")
@@ -70,58 +70,88 @@ def read_document(
             f"the file is {len(data) / 1_048_576:.1f} MB, over the limit of {max_bytes / 1_048_576:.1f} MB "
             "(SKILLMATCH_CV_MAX_BYTES)"
         )
+    failure: UnreadableDocument | None = None
     with collected_warnings() as complaints:
-        if suffix in (".md", ".markdown", ".txt"):
-            text = _read_text(data, max_chars)
-            if suffix != ".txt":
-                text = _strip_markdown(text)
-        elif suffix == ".docx":
-            text = _read_docx(data, max_chars)
-        else:
-            text = _read_pdf(data, max_chars)
+        try:
+            text = _extract(suffix, data, max_chars)
+        except UnreadableDocument as exc:
+            failure = exc
+    if failure is not None:
+        if not complaints:
+            raise failure
+        said = "; ".join(complaints[:3])
+        raise UnreadableDocument(f"{failure} (the reader also reported: {said})") from failure
     text = _tidy(text)
     if len(text) < MIN_TEXT_CHARS:
         raise UnreadableDocument("no readable text in the file (fewer than 40 characters)")
     return ExtractedText(text=text, media_type=MEDIA_TYPES[suffix], warnings=tuple(complaints))
 
 
-@dataclass
-class _Collector(logging.Filter):
-    """Takes the records of one thread off a library logger (so they are not printed unattributed)."""
+def _extract(suffix: str, data: bytes, max_chars: int) -> str:
+    if suffix in (".md", ".markdown", ".txt"):
+        text = _read_text(data, max_chars)
+        return text if suffix == ".txt" else _strip_markdown(text)
+    if suffix == ".docx":
+        return _read_docx(data, max_chars)
+    return _read_pdf(data, max_chars)
 
-    thread: int
-    messages: list[str] = field(default_factory=list)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.thread != self.thread or record.levelno < logging.WARNING:
-            return True
-        message = record.getMessage().strip()
-        if message and message not in self.messages:
-            self.messages.append(message)
-        return False
+class _LibraryWarnings(logging.Handler):
+    """While installed, the parsing libraries' log records go to the reading thread's list instead of the
+    console; records of other threads pass on to the root logger as if they had propagated."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self.sinks: dict[int, list[str]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sink = self.sinks.get(record.thread or 0)
+        if sink is None:
+            logging.getLogger().handle(record)
+        elif record.levelno >= logging.WARNING:
+            message = record.getMessage().strip()
+            if message and message not in sink:
+                sink.append(message)
 
 
 _LIBRARY_LOGGERS = ("pypdf", "docx")
+_HANDLER = _LibraryWarnings()
+_HANDLER_LOCK = threading.Lock()
+_PROPAGATE: dict[str, bool] = {}
 
 
 @contextmanager
 def collected_warnings() -> Iterator[list[str]]:
-    """Warnings the parsing libraries log or raise while this block runs, in this thread, de-duplicated."""
-    collector = _Collector(threading.get_ident())
-    loggers = [logging.getLogger(name) for name in _LIBRARY_LOGGERS]
-    for logger in loggers:
-        logger.addFilter(collector)
+    """Warnings the parsing libraries log or raise while this block runs in this thread, de-duplicated.
+
+    pypdf logs through child loggers ("pypdf._reader"), so a filter on "pypdf" would not see them; the
+    handler sits on the parent with propagation off while any thread reads a document."""
+    ident = threading.get_ident()
+    messages: list[str] = []
+    with _HANDLER_LOCK:
+        if not _HANDLER.sinks:
+            for name in _LIBRARY_LOGGERS:
+                logger = logging.getLogger(name)
+                _PROPAGATE[name] = logger.propagate
+                logger.addHandler(_HANDLER)
+                logger.propagate = False
+        _HANDLER.sinks[ident] = messages
     try:
         with warnings.catch_warnings(record=True) as raised:
             warnings.simplefilter("always")
-            yield collector.messages
+            yield messages
     finally:
-        for logger in loggers:
-            logger.removeFilter(collector)
+        with _HANDLER_LOCK:
+            del _HANDLER.sinks[ident]
+            if not _HANDLER.sinks:
+                for name in _LIBRARY_LOGGERS:
+                    logger = logging.getLogger(name)
+                    logger.removeHandler(_HANDLER)
+                    logger.propagate = _PROPAGATE.pop(name, True)
     for warning in raised:
         message = str(warning.message).strip()
-        if message and message not in collector.messages:
-            collector.messages.append(message)
+        if message and message not in messages:
+            messages.append(message)
 
 
 def _read_text(data: bytes, max_chars: int) -> str:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from skillmatch.cvparse import _CITY_RE, CITIES, LANGUAGE_NAMES
+from skillmatch.cvparse import _LEVEL_WORDS, CEFR, LANGUAGE_NAMES
 from skillmatch.text.lexicon import get_lexicon
+from skillmatch.text.places import find_places, fold
 from skillmatch.text.tokens import tokenize
 
 _SENIOR_INTENT = re.compile(
@@ -89,9 +90,44 @@ def _language_intent(text: str) -> tuple[str, str] | None:
 
 
 def _locations(text: str) -> list[str]:
-    found: list[str] = []
-    for match in _CITY_RE.finditer(text):
-        city = CITIES[match.group(1).lower()]
-        if city not in found:
-            found.append(city)
-    return found
+    return find_places(text)
+
+
+# Language names in every spelling a filter may use: Französisch, Franzoesisch, franzosisch, French, fr.
+_LANGUAGE_CODES = frozenset(LANGUAGE_NAMES.values())
+_LANGUAGE_SPELLINGS = {
+    spelling: code
+    for name, code in LANGUAGE_NAMES.items()
+    for spelling in (name, fold(name), fold(name).replace("ae", "a").replace("oe", "o").replace("ue", "u"))
+}
+_LEVELS = {fold(word): level for word, level in _LEVEL_WORDS}
+_REQUIREMENT = re.compile(r"^\s*([^\W\d_]+)\s*(?:[:\-\s(]+\s*([^\d\W][\w ]*?|[abcABC][12])\s*\)?)?\s*$")
+DEFAULT_LANGUAGE_LEVEL = "B2"
+
+
+class LanguageRequirementError(ValueError):
+    """A language filter that names no known language or level; the message says how to write one."""
+
+
+def parse_language_requirement(value: str) -> tuple[str, str]:
+    """A spoken-language filter as people write it -> (ISO code, minimum CEFR level).
+
+    `de`, `de:C1`, `DE-c1`, `Deutsch:C1`, `german`, `German C1`, `Englisch (verhandlungssicher)` and
+    `english:fluent` all work; the level defaults to B2."""
+    match = _REQUIREMENT.match(value)
+    example = "use a language and optionally a minimum level, e.g. de, de:C1, German:B2 or Deutsch C1"
+    if not match:
+        raise LanguageRequirementError(f"{value!r}: {example}")
+    word, level_text = match.group(1), (match.group(2) or "").strip()
+    folded = fold(word)
+    code = folded if folded in _LANGUAGE_CODES else _LANGUAGE_SPELLINGS.get(folded)
+    if code is None:
+        raise LanguageRequirementError(f"{value!r}: unknown language {word!r}; {example}")
+    if not level_text:
+        return code, DEFAULT_LANGUAGE_LEVEL
+    level = level_text.upper() if level_text.upper() in CEFR else _LEVELS.get(fold(level_text))
+    if level is None:
+        raise LanguageRequirementError(
+            f"{value!r}: unknown level {level_text!r}; use A1-C2 or a word such as fluent or native"
+        )
+    return code, level

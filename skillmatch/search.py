@@ -13,7 +13,8 @@ from typing import Literal
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
-from skillmatch.bm25 import BM25Index
+from skillmatch.bm25 import BM25Index, bm25_idf
+from skillmatch.config import Settings
 from skillmatch.corpus import corpus_version
 from skillmatch.cvparse import CEFR
 from skillmatch.embeddings import Embedder, normalise_rows
@@ -21,6 +22,7 @@ from skillmatch.index import ChunkRecord, SearchIndex, load_index
 from skillmatch.query import QueryIntent, analyse_query
 from skillmatch.text.lexicon import detect_language, get_lexicon
 from skillmatch.text.negation import negated_spans, shorten
+from skillmatch.text.places import place_key
 from skillmatch.text.prose import sentences as prose_sentences
 from skillmatch.text.tokens import tokenize
 
@@ -35,6 +37,13 @@ CEFR_RANK = {level: rank for rank, level in enumerate(CEFR)}
 
 Mode = Literal["hybrid", "bm25", "bm25-raw", "dense", "skills"]
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "bm25-raw", "dense", "skills")
+
+# A good match (see `match_quality`): how well a person covers the request on an absolute 0..1 scale, so
+# that "nobody fits" can be told from "someone ranks first". The one knob is the threshold,
+# SKILLMATCH_GOOD_MATCH (Settings.good_match); the constants below shape the scale (set on the gold files).
+SKILL_EVIDENCE_FULL = 1.5  # weighted mentions of a skill that count as fully shown (about two recent uses)
+DENSE_FULL = 0.55  # a passage this similar to the request (centred cosine) is a full textual match
+SKILL_SHARE = 0.6  # the requested skills' share of the match when the request names any
 
 
 @dataclass(frozen=True)
@@ -58,9 +67,28 @@ class SearchFilters:
     only_people: list[int] | None = None
     exclude_people: list[int] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if self.available_to is not None and self.available_from is None:
+            raise InvalidFilters("an end of the availability period needs a start")
+        if self.available_from and self.available_to and self.available_to < self.available_from:
+            raise InvalidFilters(
+                f"the availability period ends ({self.available_to}) before it starts ({self.available_from})"
+            )
+        if not 0.0 <= self.min_availability <= 1.0:
+            raise InvalidFilters(f"the minimum free share is between 0 and 1, not {self.min_availability}")
+
     @property
     def wants_availability(self) -> bool:
         return self.available_from is not None
+
+    @property
+    def is_hard(self) -> bool:
+        """Whether any filter can remove a person from the result (location, language, availability)."""
+        return bool(self.locations or self.language or self.available_from)
+
+
+class InvalidFilters(ValueError):
+    """Filters that contradict themselves (a period that ends before it starts); the message says which."""
 
 
 @dataclass
@@ -89,6 +117,8 @@ class SearchResult:
     matched_skills: list[str]
     availability: float | None = None
     ranks: dict[str, int] = field(default_factory=dict)
+    match: float | None = None  # 0..1, see match_quality; None in the single-ranker debugging modes
+    good_match: bool | None = None  # match >= the searcher's good-match threshold
 
 
 def person_scores(values: np.ndarray, index: SearchIndex) -> np.ndarray:
@@ -101,13 +131,32 @@ def person_scores(values: np.ndarray, index: SearchIndex) -> np.ndarray:
     return best + 0.15 * np.minimum(total - best, 2.0 * best)
 
 
+def match_quality(index: SearchIndex, intent: QueryIntent, chunk_similarity: np.ndarray) -> np.ndarray:
+    """Per person, 0..1: how much of the request their CVs show. With skills named, SKILL_SHARE of it is
+    the share of those skills (weighted by rarity) with real evidence, a skill nobody has counting as
+    missing; the rest, or all of it, is how close their best passage comes to the request's wording."""
+    best = np.zeros(index.size, dtype=np.float32)
+    if chunk_similarity.size:
+        best[index.segment_owners] = np.maximum.reduceat(chunk_similarity, index.segment_starts)
+    textual = np.minimum(1.0, best / DENSE_FULL)
+    if not intent.skills:
+        return textual
+    columns = [index.skill_ids[s] for s in intent.skills if s in index.skill_ids]
+    unknown = len(intent.skills) - len(columns)
+    weights = index.skill_idf[columns].astype(np.float32)
+    total = float(weights.sum()) + unknown * bm25_idf(max(1, index.size), 0)
+    shown = np.minimum(1.0, index.evidence[:, columns] / SKILL_EVIDENCE_FULL) @ weights if columns else 0.0
+    coverage = shown / total if total > 0 else np.zeros(index.size, dtype=np.float32)
+    return (SKILL_SHARE * coverage + (1.0 - SKILL_SHARE) * textual).astype(np.float32)
+
+
 def _language_levels(index: SearchIndex, code: str) -> np.ndarray:
     """Per person: the CEFR rank (0..5) in this language, -1 when they do not speak it."""
     return index.person_array(f"language:{code}", lambda p: CEFR_RANK.get(p.languages.get(code, ""), -1), int)
 
 
-def _locations(index: SearchIndex) -> np.ndarray:
-    return index.person_array("location", lambda p: p.location or "")
+def _place_keys(index: SearchIndex) -> np.ndarray:
+    return index.person_array("location:key", lambda p: place_key(p.location))
 
 
 def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
@@ -129,11 +178,14 @@ class Searcher:
         *,
         today: date | None = None,
         weights: FusionWeights | None = None,
+        good_match: float | None = None,
     ):
         self.sessions = sessions
         self.embedder = embedder
         self.today = today
         self.weights = weights or FusionWeights()
+        # The threshold comes from SKILLMATCH_GOOD_MATCH unless a caller (a test, a benchmark) sets it.
+        self.good_match = Settings().good_match if good_match is None else good_match
         self._index: SearchIndex | None = None
         self._raw_bm25: BM25Index | None = None
         self._lock = threading.Lock()
@@ -181,10 +233,13 @@ class Searcher:
         if mode == "bm25-raw":
             chunk_bm25 = self._raw(index).scores(tokenize(query)) * index.chunk_weight
             rankers["bm25"] = person_scores(chunk_bm25, index)
+        match: np.ndarray | None = None
         if mode in ("hybrid", "dense"):
             q = normalise_rows((self.embedder.embed([intent.index_text])[0] - index.dense_mean)[None, :])[0]
-            chunk_dense = np.clip(index.dense @ q, 0.0, None) * index.chunk_weight
+            similarity = np.clip(index.dense @ q, 0.0, None)
+            chunk_dense = similarity * index.chunk_weight
             rankers["dense"] = person_scores(chunk_dense, index)
+            match = match_quality(index, intent, similarity)
         if mode in ("hybrid", "skills"):
             rankers["skills"] = self._skill_scores(index, intent)
 
@@ -210,7 +265,12 @@ class Searcher:
                 keep[pos] = share >= filters.min_availability
             fused = np.where(keep, fused, 0.0)
         explain = _Explainer(index, intent, chunk_bm25, chunk_dense, ranks, availability)
-        return [explain.result(int(pos), float(fused[pos])) for pos in top_positive(fused, top)]
+        results = [explain.result(int(pos), float(fused[pos])) for pos in top_positive(fused, top)]
+        if match is not None:
+            for result in results:
+                result.match = round(float(match[index.person_pos[result.person_id]]), 3)
+                result.good_match = result.match >= self.good_match
+        return results
 
     def _raw(self, index: SearchIndex) -> BM25Index:
         """Keyword search on the CV text as written: the baseline the hybrid is measured against."""
@@ -243,17 +303,17 @@ class Searcher:
             levels = _language_levels(index, code)
             factors *= np.where(levels >= CEFR_RANK[minimum], 1.0, np.where(levels >= 0, 0.6, 0.35))
         if intent.locations:
-            locations = _locations(index)
-            wanted = np.isin(locations, intent.locations)
-            factors *= np.where(wanted, 1.0, np.where(locations == "Remote", 0.85, 0.6))
+            keys = _place_keys(index)
+            wanted = np.isin(keys, [place_key(loc) for loc in intent.locations])
+            factors *= np.where(wanted, 1.0, np.where(keys == place_key("Remote"), 0.85, 0.6))
         return factors.astype(np.float32)
 
     @staticmethod
     def _filter_mask(index: SearchIndex, filters: SearchFilters) -> np.ndarray:
         mask = np.ones(index.size, dtype=bool)
         if filters.locations:
-            folded = index.person_array("location:folded", lambda p: (p.location or "").casefold())
-            mask &= np.isin(folded, [loc.casefold() for loc in filters.locations])
+            # München, Muenchen and Munich are one place, in the filter as in the CV.
+            mask &= np.isin(_place_keys(index), [place_key(loc) for loc in filters.locations])
         if filters.language:
             code, minimum = filters.language
             mask &= _language_levels(index, code) >= CEFR_RANK[minimum]
@@ -415,6 +475,8 @@ def results_to_json(results: Sequence[SearchResult]) -> list[dict[str, object]]:
                 {"text": e.text, "section": e.section, "source": e.source, "year": e.year} for e in r.evidence
             ],
             "ranks": r.ranks,
+            "match": r.match,
+            "good_match": r.good_match,
             "person_id": r.person_id,
         }
         for r in results

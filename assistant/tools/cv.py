@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -12,13 +11,16 @@ from sqlalchemy.orm import Session
 
 from assistant.tools.base import LIST_SEPARATOR, Arguments, Output, Tool, ToolContext, trim
 from assistant.tools.people import resolve_person
-from skillmatch.cvparse import CEFR, CITIES, LANGUAGE_NAMES
+from skillmatch.cvparse import CEFR
+from skillmatch.matches import find_matches
 from skillmatch.models import CvDocument, Person
+from skillmatch.query import parse_language_requirement
 from skillmatch.search import SearchFilters, SearchResult
+from skillmatch.text.negation import shorten
+from skillmatch.text.places import canonical_place
 
 EVIDENCE_CHARS = 160
 RECENT_PROJECTS = 5
-_LANGUAGE_ARG = re.compile(r"^\s*([^\W\d_]+)\s*(?:[:\s\-]\s*([ABCabc][12]))?\s*$")
 
 
 def languages_text(languages: dict[str, Any] | None) -> str:
@@ -74,7 +76,8 @@ class SearchArguments(Arguments):
     def _canonical_cities(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
             return None
-        cities = [CITIES.get(v.strip().casefold(), v.strip()) for v in value if v.strip()]
+        # The same place normalisation as the CV text: München, Muenchen and Munich are one city.
+        cities = [canonical_place(v) or v.strip() for v in value if v.strip()]
         return cities or None
 
     @field_validator("language")
@@ -82,19 +85,18 @@ class SearchArguments(Arguments):
     def _language(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        match = _LANGUAGE_ARG.match(value)
-        code = match and match.group(1).casefold()
-        code = code and (LANGUAGE_NAMES.get(code) or (code if len(code) == 2 else None))
-        if not match or not code:
-            raise ValueError('use an ISO language code with an optional CEFR level, e.g. "de" or "de:C1"')
-        return f"{code}:{(match.group(2) or 'B2').upper()}"
+        code, level = parse_language_requirement(value)  # its ValueError names the fix
+        return f"{code}:{level}"
 
     @model_validator(mode="after")
     def _period(self) -> SearchArguments:
         if self.available_to is not None and self.available_from is None:
             raise ValueError("available_to needs available_from")
         if self.available_from and self.available_to and self.available_to < self.available_from:
-            raise ValueError("available_to is before available_from")
+            raise ValueError(
+                f"available_to ({self.available_to}) is before available_from ({self.available_from}); "
+                "the period must end after it starts"
+            )
         return self
 
     def filters(self) -> SearchFilters:
@@ -110,10 +112,11 @@ class SearchArguments(Arguments):
 
 
 def best_sentence(result: SearchResult) -> str | None:
-    """The search joins a passage's best sentences with " … "; the model needs only the best one."""
+    """The search joins a passage's best sentences with " … "; the model needs only the best one, cut
+    where the cut cannot drop a negation ("…: none", "… nicht eingesetzt")."""
     if not result.evidence:
         return None
-    return trim(result.evidence[0].text.split(" … ")[0], EVIDENCE_CHARS)
+    return shorten(" ".join(result.evidence[0].text.split(" … ")[0].split()), EVIDENCE_CHARS)
 
 
 def candidate_records(results: list[SearchResult]) -> list[dict[str, Any]]:
@@ -137,39 +140,17 @@ def candidate_records(results: list[SearchResult]) -> list[dict[str, Any]]:
     ]
 
 
-def _empty_note(args: SearchArguments) -> str:
-    active = [
-        name
-        for name, on in (
-            ("location", args.location),
-            ("language", args.language),
-            ("availability period", args.available_from),
-            ("exclude_people", args.exclude_people),
-        )
-        if on
-    ]
-    if active:
-        return (
-            f"Nobody matched. Broaden the search: drop or relax the {', '.join(active)} filter"
-            + ("s" if len(active) > 1 else "")
-            + (", lower min_availability" if args.available_from else "")
-            + ", or describe the need in more general words."
-        )
-    return "Nobody matched. Broaden the search: use more general words or related skills."
-
-
 def search_candidates(args: SearchArguments, context: ToolContext) -> Output:
-    filters = args.filters()
-    results = context.searcher.search(args.query, top=args.top, filters=filters)
-    extras: dict[str, Any] = {}
-    if not results:
-        extras["note"] = _empty_note(args)
-    elif args.available_from:
+    """Only good matches are listed; when there are none (or fewer than asked) the note says why."""
+    matches = find_matches(context.searcher, args.query, top=args.top, filters=args.filters())
+    notes = [matches.note() or ""]
+    if matches.good and args.available_from:
         end = args.available_to or args.available_from
-        extras["note"] = f"availability = share of working time free {args.available_from} to {end}"
+        notes.append(f"availability = share of working time free {args.available_from} to {end}")
     if args.available_from and (args.available_to or args.available_from) < context.today:
-        extras["note"] = f"{extras['note']} The period lies in the past (today is {context.today})."
-    return Output("candidates", candidate_records(results), extras)
+        notes.append(f"The period lies in the past (today is {context.today}).")
+    note = " ".join(n for n in notes if n)
+    return Output("candidates", candidate_records(matches.good), {"note": note} if note else {})
 
 
 SEARCH = Tool(

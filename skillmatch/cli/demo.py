@@ -6,10 +6,13 @@ from datetime import date
 
 import typer
 from rich.panel import Panel
+from rich.text import Text
+from sqlalchemy.engine import make_url
 
 from skillmatch.cli.common import DatabaseUrlOption, console, open_context
 from skillmatch.cli.ingest import load_sample, print_report
 from skillmatch.cli.search import render_results
+from skillmatch.matches import find_matches
 from skillmatch.search import SearchFilters
 
 EXAMPLES: list[tuple[str, SearchFilters]] = [
@@ -30,19 +33,22 @@ def demo(ctx: typer.Context, database_url: DatabaseUrlOption = None) -> None:
         for report in load_sample(context):
             print_report(report)
         for query, filters in EXAMPLES:
-            results = context.searcher.search(query, top=3, filters=filters)
+            matches = find_matches(context.searcher, query, top=3, filters=filters)
+            heading = query
             if filters.wants_availability:
-                query += f"  [available {filters.available_from} to {filters.available_to}]"
-            render_results(query, results)
+                heading += f"  [available {filters.available_from} to {filters.available_to}]"
+            render_results(heading, matches.good, matches, hint=False)
     finally:
         context.close()
+    url = make_url(context.settings.database_url).render_as_string(hide_password=True)
     console.print(
         Panel.fit(
-            f"Database: {context.settings.database_url}\n"
-            'Try your own:  .venv/bin/skillmatch search "React developer for an insurer" '
-            f"--database-url {context.settings.database_url}\n"
-            "Quality:      .venv/bin/skillmatch eval skillmatch/sample/gold.json "
-            f"--database-url {context.settings.database_url}",
+            Text(
+                f"Database: {url}\n"
+                'Try your own:  .venv/bin/skillmatch search "React developer for an insurer" '
+                f"--database-url {url}\n"
+                f"Quality:      .venv/bin/skillmatch eval skillmatch/sample/gold.json --database-url {url}"
+            ),
             title="next",
         )
     )

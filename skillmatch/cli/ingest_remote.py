@@ -18,7 +18,7 @@ from rich.progress import (
 )
 
 from skillmatch.cli.common import AppContext, DatabaseUrlOption, console, fail, open_context
-from skillmatch.cli.ingest import ingest_app, print_report
+from skillmatch.cli.ingest import EXIT_WITH_FAILURES, ingest_app, print_report
 from skillmatch.ingest.cv_store import CvStore
 from skillmatch.ingest.http import ProgressFn, SourceConfigError, SourceError
 from skillmatch.ingest.report import IngestReport
@@ -105,6 +105,8 @@ def _run_source(
     print_report(report)
     if not report.ok:
         raise fail(report.error or "failed")
+    if report.problems:
+        raise typer.Exit(EXIT_WITH_FAILURES)  # finished, but some items failed: cron should notice
 
 
 @contextmanager

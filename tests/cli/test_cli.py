@@ -59,16 +59,19 @@ def test_every_command_accepts_database_url() -> None:
 
 def test_ingest_then_search_json(cv_folder: Path, database_url: str) -> None:
     invoke("ingest", "cvs", str(cv_folder), "--database-url", database_url)
-    output = invoke(
-        "search", "Kubernetes migration for a bank", "--top", "3", "--json", "--database-url", database_url
-    )
-    results = json.loads(output)
-    assert len(results) == 3
-    first = results[0]
-    assert first["name"] == "Anna Schmidt"
+    query = "Kubernetes migration for a bank"
+    good = json.loads(invoke("search", query, "--top", "3", "--json", "--database-url", database_url))
+    first = good[0]
+    assert first["name"] == "Anna Schmidt" and first["good_match"] is True
     assert first["source"] == str((cv_folder / "anna.md").resolve())
     assert first["evidence"] and isinstance(first["evidence"][0]["text"], str)
-    assert results[0]["score"] >= results[1]["score"] >= results[2]["score"]
+    assert all(r["good_match"] for r in good)
+    ranked = json.loads(
+        invoke("search", query, "--top", "3", "--all", "--json", "--database-url", database_url)
+    )
+    assert len(ranked) == 3 and ranked[0]["name"] == "Anna Schmidt"
+    assert ranked[0]["score"] >= ranked[1]["score"] >= ranked[2]["score"]
+    assert [r["name"] for r in ranked if r["good_match"]] == [r["name"] for r in good]
 
 
 def test_database_url_before_the_subcommand_applies(cv_folder: Path, tmp_path: Path) -> None:

@@ -11,14 +11,21 @@ from sqlalchemy import select
 
 from assistant.tools import ToolContext, ToolResult, run_tool
 from skillmatch.models import Person
+from skillmatch.search import Searcher
 from tests.tools.checks import assert_ok
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"\+\d{1,3}[\s\d()/-]{6,}\d|\b5550[\s-]?\d{4}\b|\b0\d{2,4}[\s/-]\d{3,}")
 
 
+def every_ranked(context: ToolContext) -> ToolContext:
+    """The same sample with no good-match threshold: every ranked person is listed (encoding tests)."""
+    searcher = Searcher(context.sessions, context.searcher.embedder, today=context.today, good_match=0.0)
+    return ToolContext(context.sessions, searcher, context.today)
+
+
 def test_search_results_are_one_toon_table(sample: ToolContext) -> None:
-    result = run_tool("search_candidates", {"query": "backend developer", "top": 12}, sample)
+    result = run_tool("search_candidates", {"query": "backend developer", "top": 12}, every_ranked(sample))
     assert_ok(result, "candidates")
     lines = result.content.splitlines()
     assert len(result.records) == 12 and len(lines) == 13  # one header line, one row per candidate
@@ -29,7 +36,8 @@ def test_search_results_are_one_toon_table(sample: ToolContext) -> None:
 
 @pytest.mark.parametrize("top", [10, 25])
 def test_toon_costs_fewer_tokens_than_compact_json(sample: ToolContext, top: int) -> None:
-    result = run_tool("search_candidates", {"query": "cloud architect with Terraform", "top": top}, sample)
+    query = {"query": "cloud architect with Terraform", "top": top}
+    result = run_tool("search_candidates", query, every_ranked(sample))
     assert_ok(result, "candidates")
     assert len(result.records) >= 10
     assert result.tokens_toon < 0.8 * result.tokens_json

@@ -22,7 +22,7 @@ WEEK = {"start": "2027-01-04", "end": "2027-01-08"}
         ("search_candidates", {"query": "Java", "top": 500}, ["top", "less than or equal to 25", "500"]),
         ("search_candidates", {"query": "Java", "top": 0}, ["top", "greater than or equal to 1"]),
         ("search_candidates", {"query": "Java", "min_availability": 3}, ["min_availability"]),
-        ("search_candidates", {"query": "Java", "language": "Klingon:Z9"}, ["language", "ISO language code"]),
+        ("search_candidates", {"query": "Java", "language": "Klingon:Z9"}, ["language", "unknown language"]),
         ("search_candidates", {"query": "Java", "available_to": "2027-01-31"}, ["needs available_from"]),
         (
             "search_candidates",
