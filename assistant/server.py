@@ -32,8 +32,20 @@ RUNTIME_KEY: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
 
 
 def build_delivery(runtime: Runtime) -> Delivery:
+    from assistant.ticket_context import TicketContext, jira_configured
+
+    settings = runtime.settings
+    tickets = (
+        TicketContext(settings, runtime.sessions, runtime.store, runtime.engine.today)
+        if jira_configured(settings)
+        else None
+    )
     return Delivery(
-        settings=runtime.settings, sessions=runtime.sessions, store=runtime.store, engine=runtime.engine
+        settings=settings,
+        sessions=runtime.sessions,
+        store=runtime.store,
+        engine=runtime.engine,
+        prepare=tickets.seed if tickets else None,
     )
 
 

@@ -102,9 +102,13 @@ class Delivery:
         engine: Engine,
         owner: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        prepare: Callable[[int], None] | None = None,
     ) -> None:
+        """`prepare(message_id)`: blocking work on a stored message before its turn (seeding a message
+        that names a Jira ticket with the ticket's request); its failure never fails the turn."""
         self.settings = settings
         self.engine = engine
+        self.prepare = prepare
         self.owner = owner or replica_id()
         self.leases = Leases(sessions, owner=self.owner, ttl_seconds=settings.lease_seconds, clock=clock)
         self.inbox = Inbox(sessions, store, self.leases)
@@ -312,6 +316,11 @@ class Delivery:
         trace_id = owed.trace_id or ""
         if refusal is not None:
             return TurnReply(refusal, trace_id, "rejected", error="refused")
+        if self.prepare is not None:
+            try:
+                await asyncio.to_thread(self.prepare, owed.id)
+            except Exception:
+                log.exception("delivery: preparing message %s failed; answering it as it is", owed.id)
         try:
             return await self.engine.run_message(
                 owed.id, on_status=sink.status, on_delta=sink.delta, on_retract=sink.retract

@@ -251,6 +251,16 @@ class SessionStore:
                 row.platform_message_id,
             )
 
+    def replace_content(self, message_id: int, content: str) -> None:
+        """A queued message's words, completed before its turn (e.g. with a Jira ticket it names)."""
+        chat = {"role": "user", "content": content}
+        with session_scope(self.sessions) as session:
+            session.execute(
+                update(Message)
+                .where(Message.id == message_id)
+                .values(content=content, token_count=message_tokens(chat))
+            )
+
     def history(self, conversation_id: int, *, budget_tokens: int) -> list[dict[str, Any]]:
         """The conversation as chat messages, oldest first, fitted to the budget (see `window`)."""
         query = (
