@@ -28,24 +28,27 @@ def default_log_file() -> Path:
     return Path(state) / "skillmatch" / "chat.log"
 
 
-def _open(path: Path) -> logging.Handler | None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=MAX_BYTES, backupCount=2, encoding="utf-8"
-        )
-    except OSError:
-        return None
-    handler.setFormatter(logging.Formatter(FORMAT))
-    return handler
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """Opened at the first record, folder included: a run that logs nothing leaves no file behind. A file
+    that cannot be written swallows the records rather than put a logging error on the terminal."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, maxBytes=MAX_BYTES, backupCount=2, encoding="utf-8", delay=True)
+        self.setFormatter(logging.Formatter(FORMAT))
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        try:
+            Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+            return super()._open()
+        except OSError:
+            return open(os.devnull, "w", encoding="utf-8")  # the handler closes it
 
 
 @contextmanager
 def terminal_logging(log_file: str | None) -> Iterator[Path | None]:
-    """Yields the log file in use; None when logging is off ("" asked for none, or the file could not be
-    opened: then records are dropped rather than shown)."""
+    """Yields the log file in use (created with the first record), or None when logging is off ("")."""
     path = default_log_file() if log_file is None else Path(log_file).expanduser() if log_file else None
-    handler = _open(path) if path is not None else None
+    handler = _LogFile(path) if path is not None else None
     root = logging.getLogger()
     saved_root = (root.level, list(root.handlers))
     consoles: list[tuple[logging.Logger, logging.Handler]] = []

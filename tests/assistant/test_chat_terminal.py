@@ -141,3 +141,22 @@ def test_chat_exits_quickly_when_langfuse_hangs_and_says_so_once(
     assert elapsed < 20  # start-up, one turn and the bounded exit; an unbounded one takes 30 s or more
     assert "Traceback" not in result.output and "Failed to export" not in result.output
     assert "Langfuse" in log  # the details are in the log file
+
+
+def test_an_unwritable_log_file_neither_breaks_the_chat_nor_lands_in_the_terminal(
+    sample_db_url: str, tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    fake_openai.fail_next(500)  # one warning to log
+    fake_openai.enqueue_reply("Daniel Koch.")
+    result, _ = chat(
+        sample_db_url,
+        tmp_path,
+        ["SRE with Prometheus"],
+        primary=fake_openai,
+        SKILLMATCH_LOG_FILE=str(blocker / "chat.log"),
+    )
+    assert result.exit_code == 0, result.output
+    assert "Daniel Koch." in result.output
+    assert "LLM provider" not in result.output and "Logging error" not in result.output
