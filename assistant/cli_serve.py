@@ -44,10 +44,12 @@ def serve(
     """
     from aiohttp import web
 
+    from assistant.masking import install_log_masking
     from assistant.runtime import build_runtime
     from assistant.server import build_delivery, build_web_app, run_socket_mode
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_masking()  # e-mail addresses and phone numbers never reach the server's log
     settings = resolve_settings(ctx, database_url, AssistantSettings)
     if not settings.slack_enabled and not settings.teams_enabled:
         raise fail(

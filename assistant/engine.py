@@ -52,7 +52,7 @@ from assistant.telemetry import Telemetry, TurnTrace, trace_id_for
 from assistant.tools import ToolContext, status_text
 from assistant.tools.cv import candidate_records
 from assistant.turn import (
-    Delivery,
+    AnswerStream,
     DeltaCallback,
     LLMTurn,
     RetractCallback,
@@ -218,7 +218,7 @@ class Engine:
             user_id=conversation.user_id,
             input=message.content,
             run=lambda t: self._turn(
-                conversation, message.content or "", t, on_status, Delivery(on_delta, on_retract)
+                conversation, message.content or "", t, on_status, AnswerStream(on_delta, on_retract)
             ),
             tags=[conversation.platform],
         )
@@ -265,7 +265,7 @@ class Engine:
         text: str,
         trace: TurnTrace,
         on_status: StatusCallback | None,
-        delivery: Delivery,
+        delivery: AnswerStream,
     ) -> TurnReply:
         if self.llm is None:
             return await self._retrieval_only(
@@ -308,7 +308,7 @@ class Engine:
         conversation: ConversationRef,
         trace: TurnTrace,
         on_status: StatusCallback | None,
-        delivery: Delivery,
+        delivery: AnswerStream,
         deadline: float,
     ) -> TurnReply:
         assert self.llm is not None

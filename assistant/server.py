@@ -92,8 +92,7 @@ async def _startup(app: web.Application) -> None:
 
 
 async def _shutdown(app: web.Application) -> None:
-    await app[DELIVERY_KEY].stop()
-    app[RUNTIME_KEY].telemetry.flush()
+    await app[DELIVERY_KEY].stop()  # traces are flushed by Runtime.close, with a bounded wait
 
 
 async def run_socket_mode(runtime: Runtime, delivery: Delivery, slack_app: object, app_token: str) -> None:
@@ -104,4 +103,4 @@ async def run_socket_mode(runtime: Runtime, delivery: Delivery, slack_app: objec
     try:
         await handler.start_async()
     finally:
-        await delivery.stop()
+        await delivery.stop()  # traces are flushed by Runtime.close, with a bounded wait

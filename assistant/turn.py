@@ -6,7 +6,7 @@ all calls, providers and retries) and is written to the ledger; inside one turn 
 answered from the first result (flagged as a duplicate) and the same tool call with the same arguments
 runs once. A context-length error trims older turns (never the question or this turn's tool rounds) and
 the trimmed conversation is kept for the turn's later calls. Streamed text reaches the caller through a
-`Delivery`, which also passes on the router's word that streamed text is void.
+`AnswerStream`, which also passes on the router's word that streamed text is void.
 
 Failures of the model (AllProvidersFailed and its subclasses, LLMRequestError) propagate; the engine
 answers from the search instead.
@@ -71,7 +71,7 @@ def tool_call_key(name: str, arguments: str | dict[str, Any]) -> str:
     return f"{name}:{json.dumps(arguments, sort_keys=True, ensure_ascii=False)}"
 
 
-class Delivery:
+class AnswerStream:
     """The caller's view of the answer as it streams: deltas forwarded, and a retraction when the text
     streamed so far in this turn became void. `pending`: deltas delivered since the last retraction."""
 
@@ -119,7 +119,7 @@ class LLMTurn:
         tools: ToolContext,
         deadline: float,
         on_status: StatusCallback | None,
-        delivery: Delivery,
+        delivery: AnswerStream,
     ) -> None:
         self.llm = llm
         self.settings = settings

@@ -35,13 +35,15 @@ _EXTERNAL_ENV = (
 
 
 @pytest.fixture(autouse=True)
-def _hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def _hermetic_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     for name in _EXTERNAL_ENV:
         monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):  # chat platform credentials: Slack, the Teams service connection
         if name.startswith(("SLACK_", "TEAMS_", "CONNECTIONS__", "CONNECTIONSMAP__")):
             monkeypatch.delenv(name)
     monkeypatch.delenv("LANGFUSE_TRACING_ENABLED", raising=False)
+    # `chat` logs to a file; a test must never write into the developer's home.
+    monkeypatch.setenv("SKILLMATCH_LOG_FILE", str(tmp_path_factory.mktemp("logs") / "chat.log"))
 
 
 def _postgres_reachable() -> str | None:

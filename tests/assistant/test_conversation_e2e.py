@@ -135,7 +135,7 @@ async def test_identical_request_in_one_turn_is_sent_once(
     from assistant.llm import LLMRequest
     from assistant.telemetry import TurnTrace
     from assistant.tools import ToolContext
-    from assistant.turn import Delivery, LLMTurn
+    from assistant.turn import AnswerStream, LLMTurn
 
     trace = TurnTrace(trace_id="0" * 32, session_id="console:guard")
     turn = LLMTurn(
@@ -148,7 +148,7 @@ async def test_identical_request_in_one_turn_is_sent_once(
         tools=ToolContext(sessions=runtime.sessions, searcher=runtime.searcher, today=TODAY),
         deadline=runtime.llm.clock() + 30,
         on_status=None,
-        delivery=Delivery(None, None),
+        delivery=AnswerStream(None, None),
     )
     fake_openai.enqueue_reply("hello")
     before = len(fake_openai.chat_requests())
