@@ -156,7 +156,7 @@ def answer(searcher: Searcher, state: SearchState, *, reason: str) -> tuple[str,
         lines.append(f"{rank}. **{r.name}** ({facts}){skills}\n   {evidence} _[{r.source_name}]_")
     note = matches.note()
     if note:
-        lines.append(note)
+        lines.extend(["", note])
     lines.append("")
     lines.append(
         "Refine with a follow-up such as “only Munich” or “available from January”, or say “new search”."

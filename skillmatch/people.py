@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from skillmatch.models import CvDocument, Person
 from skillmatch.text.names import name_key
 
-__all__ = ["CvIdentity", "find_or_create_person", "find_person", "name_key", "normalise_email", "resolve_cv"]
+__all__ = ["CvIdentity", "find_person", "name_key", "normalise_email", "resolve_cv"]
 
 SKILL_OVERLAP = 0.5  # Jaccard of two CVs' skill sets that counts as "largely shared"
 MIN_SHARED_PERIODS = 2  # dated career entries (start, end) two CVs must share to count as the same career
@@ -86,17 +86,6 @@ def same_name(session: Session, name: str) -> list[Person]:
     if not key:
         return []
     return list(session.scalars(select(Person).where(Person.name_key == key).order_by(Person.id)))
-
-
-def find_or_create_person(session: Session, *, name: str, email: str | None = None) -> Person:
-    person = find_person(session, email=email, name=name)
-    if person is None:
-        person = Person(name=name.strip(), email=normalise_email(email))
-        session.add(person)
-        session.flush()
-    elif email and not person.email:
-        person.email = normalise_email(email)
-    return person
 
 
 @dataclass(frozen=True)
