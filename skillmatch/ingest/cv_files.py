@@ -42,14 +42,14 @@ def iter_files(root: Path, report: IngestReport | None = None) -> Iterator[Path]
 
 def shown(path: Path | str) -> str:
     """A path as a user can read it, even when its name is not valid UTF-8."""
-    return str(path).encode("utf-8", "backslashreplace").decode("utf-8")
+    return os.fsencode(path).decode("utf-8", "backslashreplace")  # b"\xff" shows as \xff
 
 
 def _unusable_name(source: str) -> str | None:
     try:
         source.encode("utf-8")
     except UnicodeEncodeError:
-        return "the file name is not valid UTF-8; rename the file"
+        return "the name is not valid UTF-8; rename it"
     if len(source) > SOURCE_MAX_CHARS:
         return f"the path is longer than {SOURCE_MAX_CHARS} characters; move the file to a shorter path"
     return None
@@ -72,6 +72,9 @@ def ingest_folder(
     root = root.expanduser().resolve()
     if not root.exists():
         report.error = f"{shown(root)} does not exist"
+        return report
+    if _unusable_name(str(root)):
+        report.error = f"{shown(root)}: {_unusable_name(str(root))}"
         return report
     files = list(iter_files(root, report))
     if on_total:
