@@ -42,6 +42,7 @@ class Matches:
     missing_skills: list[str] = field(default_factory=list)  # requested, and in no CV of the index
     wanted_places: list[str] = field(default_factory=list)  # places the request's words name
     best_match: float | None = None  # the best match quality among the ranked, good or not
+    indexed: int = 0  # people in the index
 
     @property
     def elsewhere(self) -> bool:
@@ -58,14 +59,18 @@ class Matches:
                 names = sorted({f for h in self.held_back for f in h.filters})
                 parts.append(f"Nobody matches well within the filters. Good matches they leave out: {shown}.")
                 parts.append(f"Relax the {_listing(names, 'or')} filter to include them.")
+            elif not self.indexed:
+                parts.append("Nobody matches: the index has no CVs yet (run `skillmatch ingest cvs PATH`).")
             elif self.missing_skills:
                 absent = _listing(self.missing_skills)
                 parts.append(f"Nobody matches well: no CV in the index shows {absent}.")
+            elif self.best_match is None:
+                parts.append("Nobody matches: no CV shares anything with this request. Try other words.")
             else:
-                best = f" (the closest reaches {self.best_match:.0%}" if self.best_match is not None else " ("
                 parts.append(
-                    f"Nobody matches well: no CV comes close enough to this request{best}, "
-                    f"{self.threshold:.0%} is needed). Try other words, or fewer requirements at once."
+                    "Nobody matches well: no CV comes close enough to this request (the closest reaches "
+                    f"{self.best_match:.0%}, {self.threshold:.0%} is needed). Try other words, or fewer "
+                    "requirements at once."
                 )
             return " ".join(parts)
         if self.elsewhere:
@@ -105,6 +110,7 @@ def find_matches(
         missing_skills=[s for s in intent.skills if s not in index.skill_ids],
         wanted_places=list(intent.locations),
         best_match=max((r.match for r in ranked if r.match is not None), default=None),
+        indexed=index.size,
     )
     if len(good) < top and filters.is_hard:
         matches.held_back = _held_back(searcher, query, filters, {r.person_id for r in good}, mode)

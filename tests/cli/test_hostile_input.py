@@ -165,3 +165,9 @@ def test_eval_prints_ids_and_file_names_as_typed(small_db: str, tmp_path: Path) 
     result = run("eval", str(gold), "--details", "--database-url", small_db)
     assert result.exit_code == 0, result.output
     assert "[red]q1[/]" in result.stdout and "gold [v2].json" in result.stdout
+
+
+def test_searching_an_empty_index_says_to_ingest_first(tmp_path: Path) -> None:
+    result = run("search", "Java developer", "--database-url", f"sqlite:///{tmp_path / 'empty.db'}")
+    assert result.exit_code == 0
+    assert "the index has no CVs yet (run `skillmatch ingest cvs PATH`)" in result.stdout
