@@ -155,9 +155,10 @@ def search_candidates(args: SearchArguments, context: ToolContext) -> Output:
 
 SEARCH = Tool(
     name="search_candidates",
-    description="Find consultants for a staffing need: ranks people by their CVs (skills, projects, "
-    "seniority, languages) with the best evidence sentence. Optional filters: location, spoken "
-    "language, free capacity in a period, people to exclude.",
+    description="Find consultants for a staffing need: only people whose CVs match it well (skills, "
+    "projects, seniority, languages), best first, with the best evidence sentence; when few or none "
+    "do, the note says why. Optional filters: location, spoken language, free capacity in a period, "
+    "people to exclude.",
     arguments=SearchArguments,
     status="Searching CVs…",
     run=search_candidates,
