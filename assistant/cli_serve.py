@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -50,6 +51,9 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_masking()  # e-mail addresses and phone numbers never reach the server's log
+    # The event loop hands every database call to a thread and waits for the result: with the default
+    # 5 ms GIL switch interval, each hand-back can wait that long behind a busy thread (acks queue up).
+    sys.setswitchinterval(0.001)
     settings = resolve_settings(ctx, database_url, AssistantSettings)
     if not settings.slack_enabled and not settings.teams_enabled:
         raise fail(

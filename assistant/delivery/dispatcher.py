@@ -53,7 +53,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -76,6 +76,7 @@ ACK_THREADS = 2  # storing messages before the acknowledgement: never waits behi
 DB_THREADS = 3  # claims, leases and message states: not behind searches in the default executor
 DELIVERY_RETRIES = 5  # extra attempts to post a stored answer while the platform fails (backing off)
 MAX_BACKOFF = 30.0  # seconds between attempts to post a stored answer
+CLAIM_BATCH = 0.005  # seconds a wake-up waits for more arrivals before claiming
 
 
 def replica_id() -> str:
@@ -136,7 +137,9 @@ class Delivery:
         store = functools.partial(self.inbox.accept, inbound, trace_id=trace_id)
         accepted = await loop.run_in_executor(self._ack_db, store)
         if accepted is not None:
-            self._wake.set()
+            # Claimed once the order window has passed: an earlier message still on its way comes
+            # first, and a burst of arrivals costs no claiming work while it is being acknowledged.
+            asyncio.get_running_loop().call_later(self._order_window() + CLAIM_BATCH, self._wake.set)
             # A follow-up in a thread this replica is answering waits for its turn, not for a slot.
             if len(self._serving) >= self.slots and accepted.conversation_id not in self._serving:
                 self.spawn(self._tell_queued(inbound, accepted))
@@ -208,7 +211,7 @@ class Delivery:
             if not busy:
                 if self._stopping or not self.channels:
                     return
-                await self._claim_some()
+                await self._claim_some(settled_only=False)
                 if not self._serving:
                     return
                 continue
@@ -219,6 +222,7 @@ class Delivery:
 
     async def _claim_loop(self) -> None:
         while not self._stopping:
+            await asyncio.sleep(CLAIM_BATCH)  # a burst of arrivals is claimed in one statement
             self._wake.clear()
             try:
                 await self._claim_some()
@@ -227,18 +231,20 @@ class Delivery:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.delivery_poll_seconds)
 
-    async def _claim_some(self) -> None:
+    async def _claim_some(self, *, settled_only: bool = True) -> None:
+        """Claim what this process has slots for; with `settled_only`, only threads whose oldest owed
+        message is past the order window (`_serve` waits out the rest of the window either way)."""
         free = self.slots - len(self._serving)
         if free <= 0 or self._stopping:
             return
-        candidates = await self._call(
-            self.leases.runnable, free, platforms=list(self.channels), exclude=list(self._serving)
+        claimed = await self._call(
+            self.leases.claim_runnable,
+            free,
+            platforms=list(self.channels),
+            exclude=list(self._serving),
+            arrived_before=utcnow() - timedelta(seconds=self._order_window()) if settled_only else None,
         )
-        for conversation_id in candidates:
-            if self._stopping or len(self._serving) >= self.slots:
-                return
-            if conversation_id in self._serving or not await self._call(self.leases.claim, conversation_id):
-                continue  # another replica was faster
+        for conversation_id in claimed:
             task = asyncio.ensure_future(self._serve(conversation_id))
             self._serving[conversation_id] = task
             task.add_done_callback(functools.partial(self._served, conversation_id))
@@ -274,8 +280,11 @@ class Delivery:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._call(self.leases.release, conversation_id))
 
+    def _order_window(self) -> float:
+        return self.settings.order_window_ms / 1000
+
     def _order_wait(self, owed: Owed) -> float:
-        return self.settings.order_window_ms / 1000 - (utcnow() - owed.arrived_at).total_seconds()
+        return self._order_window() - (utcnow() - owed.arrived_at).total_seconds()
 
     async def _deliver(self, owed: Owed) -> Outcome:
         async def save_ref(ref: dict[str, Any]) -> None:

@@ -1,9 +1,10 @@
 """Conversation leases: which replica runs a thread's turns, without holding a database connection.
 
 A lease is two columns on the conversation, `lease_owner` and `lease_expires_at`. Claiming is one
-conditional UPDATE (`... WHERE lease_owner IS NULL OR lease_expires_at < now`); on PostgreSQL a second
-claimer of the same row waits for the first one's commit and then finds the lease taken, so exactly one
-claim wins. The owner renews all its leases with one UPDATE per heartbeat and learns from RETURNING which
+conditional UPDATE (`... WHERE lease_owner IS NULL OR lease_expires_at < now`) over the conversations
+that owe an answer, chosen with `FOR UPDATE SKIP LOCKED` on PostgreSQL: two replicas claiming at once take
+different threads, and a row's lease can only be set by the claimer that still finds it free, so exactly
+one claim wins. The owner renews all its leases with one UPDATE per heartbeat and learns from RETURNING which
 ones it still holds; a lease it did not get back was taken over (it ran out while this process stalled),
 and the turn running under it must stop. Releasing clears both columns.
 
@@ -52,17 +53,6 @@ class Leases:
     def _free(self, session: Session) -> ColumnElement[bool]:
         return or_(Conversation.lease_owner.is_(None), Conversation.lease_expires_at < self._now(session))
 
-    def claim(self, conversation_id: int) -> bool:
-        """Take the lease if nobody holds it or its holder stopped renewing it."""
-        with session_scope(self.sessions) as session:
-            claimed = session.execute(
-                update(Conversation)
-                .where(Conversation.id == conversation_id, self._free(session))
-                .values(lease_owner=self.owner, lease_expires_at=self._expiry(session))
-                .returning(Conversation.id)
-            ).first()
-            return claimed is not None
-
     def renew(self, conversation_ids: Iterable[int]) -> set[int]:
         """Extend every lease this process holds; returns the ones it still holds."""
         ids = list(conversation_ids)
@@ -85,30 +75,47 @@ class Leases:
                 .values(lease_owner=None, lease_expires_at=None)
             )
 
-    def runnable(self, limit: int, *, platforms: Iterable[str], exclude: Iterable[int] = ()) -> list[int]:
-        """Conversations of these platforms that owe an answer and that nobody (alive) runs, longest
-        waiting first (a replica serving only Slack never claims a Teams thread)."""
-        served = list(platforms)
+    def claim_runnable(
+        self,
+        limit: int,
+        *,
+        platforms: Iterable[str],
+        exclude: Iterable[int] = (),
+        arrived_before: datetime | None = None,
+    ) -> list[int]:
+        """Up to `limit` conversations that owe an answer (one that arrived before `arrived_before`, when
+        given), that nobody alive runs and this process serves, longest waiting first, now leased to this
+        process: one statement. On PostgreSQL, rows another replica is claiming at the same moment are
+        skipped, not waited for."""
+        served, excluded = list(platforms), list(exclude)
         if limit <= 0 or not served:
             return []
-        excluded = list(exclude)
         with session_scope(self.sessions) as session:
-            waiting = (
-                select(Message.conversation_id, func.min(Message.created_at).label("since"))
-                .where(Message.status.in_(UNFINISHED))
-                .group_by(Message.conversation_id)
-                .subquery()
+            owes = exists().where(Message.conversation_id == Conversation.id, Message.status.in_(UNFINISHED))
+            since = (
+                select(func.min(Message.created_at))
+                .where(Message.conversation_id == Conversation.id, Message.status.in_(UNFINISHED))
+                .scalar_subquery()
             )
-            query = (
+            candidates = (
                 select(Conversation.id)
-                .join(waiting, waiting.c.conversation_id == Conversation.id)
-                .where(Conversation.platform.in_(served), self._free(session))
-                .order_by(waiting.c.since, Conversation.id)
+                .where(Conversation.platform.in_(served), self._free(session), owes)
+                .order_by(since, Conversation.id)
                 .limit(limit)
             )
+            if arrived_before is not None:
+                candidates = candidates.where(since < arrived_before)
             if excluded:
-                query = query.where(Conversation.id.not_in(excluded))
-            return list(session.scalars(query))
+                candidates = candidates.where(Conversation.id.not_in(excluded))
+            if session.get_bind().dialect.name == "postgresql":
+                candidates = candidates.with_for_update(skip_locked=True, of=Conversation)
+            claimed = session.execute(
+                update(Conversation)
+                .where(Conversation.id.in_(candidates), self._free(session))
+                .values(lease_owner=self.owner, lease_expires_at=self._expiry(session))
+                .returning(Conversation.id)
+            )
+            return [row[0] for row in claimed]
 
     def held_by_me(self, conversation_id: int) -> Any:
         """A clause for fencing a write: true only while this process holds the conversation's lease."""

@@ -176,18 +176,24 @@ async def test_messages_of_a_thread_are_answered_once_each_in_the_platforms_orde
     assert [s for _, s in statuses(runtime)] == ["ok", "ok", "ok"]
 
 
-async def test_only_one_replica_wins_a_lease_and_an_expired_lease_is_taken_over(runtime: Runtime) -> None:
-    conversation = runtime.store.open("test:lease", platform="test", user_id=None)
+async def test_only_one_replica_wins_a_lease_and_an_expired_lease_is_taken_over(
+    runtime: Runtime, delivery: tuple[Delivery, RecordingChannel]
+) -> None:
+    d, _ = delivery
+    accepted = (await d.accept(inbound("who wins?", thread="lease"))).accepted
+    assert accepted is not None
+    conversation = accepted.conversation_id
     replicas = [Leases(runtime.sessions, owner=f"r{i}", ttl_seconds=30) for i in range(6)]
     with ThreadPoolExecutor(6) as pool:
-        won = list(pool.map(lambda lease: lease.claim(conversation.id), replicas))
-    assert won.count(True) == 1
-    winner, other = replicas[won.index(True)], replicas[(won.index(True) + 1) % 6]
-    assert not other.claim(conversation.id)
-    expire(runtime, conversation.id)  # the winner died: nobody renews
-    assert other.claim(conversation.id)
-    assert winner.renew([conversation.id]) == set()  # it learns it lost the lease
-    assert other.renew([conversation.id]) == {conversation.id}
+        won = list(pool.map(lambda lease: lease.claim_runnable(5, platforms=["test"]), replicas))
+    assert sorted(won) == [[]] * 5 + [[conversation]]
+    winner = replicas[won.index([conversation])]
+    other = replicas[(won.index([conversation]) + 1) % 6]
+    assert other.claim_runnable(5, platforms=["test"]) == []
+    expire(runtime, conversation)  # the winner died: nobody renews
+    assert other.claim_runnable(5, platforms=["test"]) == [conversation]
+    assert winner.renew([conversation]) == set()  # it learns it lost the lease
+    assert other.renew([conversation]) == {conversation}
 
 
 async def test_a_worker_that_lost_its_lease_cannot_mark_the_message(
@@ -196,11 +202,12 @@ async def test_a_worker_that_lost_its_lease_cannot_mark_the_message(
     d, _ = delivery
     accepted = (await d.accept(inbound("lost lease"))).accepted
     assert accepted is not None
-    assert d.leases.claim(accepted.conversation_id)
+    assert d.leases.claim_runnable(1, platforms=["test"]) == [accepted.conversation_id]
     owed = d.inbox.next(accepted.conversation_id)
     assert owed is not None and d.inbox.start(owed) == 1
     expire(runtime, accepted.conversation_id)
-    assert Leases(runtime.sessions, owner="other", ttl_seconds=30).claim(accepted.conversation_id)
+    thief = Leases(runtime.sessions, owner="other", ttl_seconds=30)
+    assert thief.claim_runnable(1, platforms=["test"]) == [accepted.conversation_id]
     assert d.inbox.answered(owed, {"text": "late"}) is False
     assert d.inbox.done(owed) is False
     assert statuses(runtime) == [("lost lease", "processing")]
@@ -309,8 +316,8 @@ async def test_a_replica_only_claims_threads_of_the_platforms_it_serves(runtime:
     slack_only = make_delivery(runtime, RecordingChannel("slack"))
     other = make_delivery(runtime, RecordingChannel("test"))
     await other.accept(inbound("a Teams-like thread"))
-    assert await asyncio.to_thread(slack_only.leases.runnable, 10, platforms=["slack"]) == []
-    assert len(await asyncio.to_thread(other.leases.runnable, 10, platforms=["test"])) == 1
+    assert await asyncio.to_thread(slack_only.leases.claim_runnable, 10, platforms=["slack"]) == []
+    assert len(await asyncio.to_thread(other.leases.claim_runnable, 10, platforms=["test"])) == 1
 
 
 async def test_a_turn_whose_lease_was_taken_stops_without_answering(
