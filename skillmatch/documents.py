@@ -279,6 +279,8 @@ def _read_pdf(data: bytes, max_chars: int) -> str:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
+    if b"%PDF-" not in data[:1024]:
+        raise UnreadableDocument("not a PDF: the file does not start with %PDF- (renamed from another type?)")
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:

@@ -108,3 +108,9 @@ def test_oversized_files_are_not_read_and_the_batch_goes_on(tmp_path: Path, engi
     assert "over 100,000 characters" in reasons["long.txt"]
     with store.sessions() as session:
         assert [d.display_name for d in session.scalars(select(CvDocument))] == ["anna.txt"]
+
+
+def test_a_binary_renamed_to_pdf_is_named_for_what_it_is() -> None:
+    video = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40
+    with pytest.raises(UnreadableDocument, match="not a PDF: the file does not start with %PDF-"):
+        read_document("interview.pdf", video, 50 * MB)
