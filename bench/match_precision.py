@@ -15,6 +15,8 @@ show nobody. `--baseline-only` prints just the top-10 figures, for running again
 (`PYTHONPATH=<checkout> .venv/bin/python -m bench.match_precision --baseline-only`).
 
     .venv/bin/python -m bench.match_precision [--threshold 0.55]
+    .venv/bin/python -m bench.match_precision --gold gold_third.json \
+        --also-ingest skillmatch/sample/cvs_batch3
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threshold", type=float, help="override SKILLMATCH_GOOD_MATCH")
     parser.add_argument("--baseline-only", action="store_true", help="only the top-10 lists (older code)")
+    parser.add_argument("--gold", action="append", help="gold file names in skillmatch/sample (default: two)")
+    parser.add_argument("--also-ingest", type=Path, action="append", default=[], help="more CV folders")
     args = parser.parse_args()
     table = Table(title="the list shown to the user, on the bundled gold files", header_style="bold")
     for column in ("gold", "list", "shown/query", "precision (2+)", "precision (1+)", "recall (2+)", "empty"):
@@ -95,7 +99,9 @@ def main() -> None:
         upgrade(engine)
         sessions = session_factory(engine)
         embedder = OnnxEmbedder()
-        ingest_folder(package_path("sample", "cvs"), CvStore(sessions, embedder, Settings(), today=TODAY))
+        store = CvStore(sessions, embedder, Settings(), today=TODAY)
+        for folder in [package_path("sample", "cvs"), *args.also_ingest]:
+            ingest_folder(folder, store)
         extra = {} if args.threshold is None or args.baseline_only else {"good_match": args.threshold}
         searcher = Searcher(sessions, embedder, today=TODAY, **extra)
 
@@ -107,7 +113,7 @@ def main() -> None:
             from skillmatch.matches import find_matches
 
             lists["good matches"] = lambda q: [r.source_name or "" for r in find_matches(searcher, q).good]
-        for gold in ("gold.json", "gold_holdout.json"):
+        for gold in args.gold or ("gold.json", "gold_holdout.json"):
             queries = load_gold(package_path("sample", gold))
             for label, make in lists.items():
                 tally = Tally()
