@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from assistant.messages import feedback_ack_text
+from skillmatch.text.negation import shorten  # never cut evidence so that it reverses its meaning
 
 Block = dict[str, Any]
 Record = dict[str, Any]
@@ -282,7 +283,7 @@ def _card(candidate: Record) -> list[Block]:
         details.append(f"{availability:.0%} free")
     lines += [" · ".join(details)] if details else []
     if evidence := _field(candidate, "evidence"):
-        lines.append("> " + _escape(_clip(evidence, EVIDENCE_CHARS)))
+        lines.append("> " + _escape(shorten(evidence, EVIDENCE_CHARS)))
     source, url = _field(candidate, "source"), candidate.get("web_url") or candidate.get("cv_url")
     cv = _link(url, source or "open") if isinstance(url, str) and url.startswith("http") else _escape(source)
     return [_section("\n".join(lines))] + ([_context(f":page_facing_up: CV: {cv}")] if cv else [])

@@ -32,6 +32,7 @@ import re
 from typing import Any, Literal
 
 from assistant.channels.slack_format import split_text
+from skillmatch.text.negation import shorten  # never cut evidence so that it reverses its meaning
 
 Record = dict[str, Any]
 ConversationKind = Literal["personal", "channel", "groupChat"]
@@ -319,7 +320,7 @@ def _candidate_items(rank: int, candidate: Record, evidence_chars: int) -> list[
         items.append(
             {
                 "type": "TextBlock",
-                "text": _card_text(f"“{_clip(evidence, evidence_chars)}”"),
+                "text": _card_text(f"“{shorten(evidence, evidence_chars)}”"),
                 "wrap": True,
                 "isSubtle": True,
                 "size": "Small",
@@ -401,7 +402,7 @@ def candidates_text(candidates: list[Record]) -> str:
         if skills := _skills(candidate):
             lines.append(f"   Skills: {', '.join(skills)}")
         if evidence := _field(candidate, "evidence"):
-            lines.append(f"   “{_clip(evidence, SHORT_EVIDENCE_CHARS)}”")
+            lines.append(f"   “{shorten(evidence, SHORT_EVIDENCE_CHARS)}”")
         if url := _cv_url(candidate):
             lines.append(f"   CV: {url}")
         elif source := _field(candidate, "source"):

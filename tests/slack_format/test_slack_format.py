@@ -3,6 +3,7 @@ within Slack's Block Kit limits (checked by a validator here, and by slack_sdk's
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -444,3 +445,13 @@ def test_short_texts() -> None:
     assert loading[-1] == "Comparing candidates…" and len(loading) == len(set(loading))
     for text in (refusal_text("channel"), file_share_text(), error_text()):
         check_mrkdwn(text)
+
+
+def test_a_card_never_cuts_evidence_so_that_it_reverses_its_meaning() -> None:
+    prefix = ("Built payment services for a retail bank over six years, " * 8)[:384] + "; "
+    evidence = prefix + "React I have not used in production."  # a plain cut at 400 ends "React I have"
+    blocks = answer_blocks(
+        "", [{"name": "Sophie Lang", "evidence": evidence}], trace_id="t" * 32, status="ok"
+    )
+    shown = json.dumps(blocks, ensure_ascii=False)
+    assert "React I have" not in shown or "not used" in shown

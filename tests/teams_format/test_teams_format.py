@@ -388,3 +388,13 @@ def test_a_conversation_reference_round_trips_through_json() -> None:
     stored = reference.model_dump_json(by_alias=True, exclude_none=True)
 
     assert ConversationReference.model_validate_json(stored) == reference
+
+
+def test_card_evidence_is_never_cut_so_that_it_reverses_its_meaning() -> None:
+    from assistant.channels.teams_format import candidates_card, candidates_text
+
+    prefix = ("Led SAP S/4HANA migrations for insurers, " * 10)[:384] + "; "
+    evidence = prefix + "Java habe ich nicht eingesetzt."  # a plain cut at 400 ends "Java habe ich"
+    candidate = {"name": "Jürgen Hartmann", "evidence": evidence}
+    for shown in (json.dumps(candidates_card([candidate]), ensure_ascii=False), candidates_text([candidate])):
+        assert "Java habe ich" not in shown or "nicht eingesetzt" in shown
