@@ -91,7 +91,8 @@ def open_context(ctx: typer.Context | None, database_url: str | None) -> AppCont
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    """One error line (the message is never read as markup: it may quote the user) and the exit."""
+    report_error(message)
     return typer.Exit(code)
 
 

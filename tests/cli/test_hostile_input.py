@@ -171,3 +171,15 @@ def test_searching_an_empty_index_says_to_ingest_first(tmp_path: Path) -> None:
     result = run("search", "Java developer", "--database-url", f"sqlite:///{tmp_path / 'empty.db'}")
     assert result.exit_code == 0
     assert "the index has no CVs yet (run `skillmatch ingest cvs PATH`)" in result.stdout
+
+
+def test_an_error_that_quotes_the_user_never_reads_their_brackets_as_markup(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    result = CliRunner().invoke(
+        app, ["audit", "--since", "[bold]7x[/]", "--database-url", f"sqlite:///{tmp_path / 'x.db'}"]
+    )
+    assert result.exit_code != 0
+    assert "[bold]7x[/]" in result.output
