@@ -95,7 +95,7 @@ def ingest_cvs(
 
 @ingest_app.command("sample")
 def ingest_sample_command(ctx: typer.Context, database_url: DatabaseUrlOption = None) -> None:
-    """The bundled fictional dataset: 36 CVs, their Jira history and MOCO allocation data."""
+    """The bundled fictional dataset: 60 CVs, and Jira history and MOCO allocation data for 36 of them."""
     context = open_context(ctx, database_url).migrated()
     try:
         reports = load_sample(context)

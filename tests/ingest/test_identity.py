@@ -197,6 +197,6 @@ def test_the_sample_consultancy_has_one_record_per_consultant(tmp_path: Path) ->
     store = CvStore(sessions, OnnxEmbedder(), Settings(), today=date(2026, 11, 27))
     report = ingest_folder(package_path("sample", "cvs"), store)
     with sessions() as session:
-        assert len(session.scalars(select(CvDocument)).all()) == 36
-        assert len(session.scalars(select(Person)).all()) == 36, report.notes
+        assert len(session.scalars(select(CvDocument)).all()) == 60
+        assert len(session.scalars(select(Person)).all()) == 60, report.notes
     engine.dispose()

@@ -33,7 +33,7 @@ def sample_searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
     report = ingest_folder(
         package_path("sample", "cvs"), CvStore(sessions, embedder, Settings(), today=TODAY)
     )
-    assert report.counts["added"] == 36 and not report.problems
+    assert report.counts["added"] == 60 and not report.problems
     return Searcher(sessions, embedder, today=TODAY)
 
 

@@ -1,4 +1,4 @@
-"""The bundled sample (36 CVs, Jira, MOCO) loaded once into a temporary SQLite file; tools only read it."""
+"""The bundled sample (60 CVs; Jira and MOCO data for 36) loaded once into a temporary SQLite file."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxEmbedder) -> 
     upgrade(engine)
     sessions = session_factory(engine)
     reports = ingest_sample(sessions, CvStore(sessions, embedder, Settings(), today=TODAY))
-    assert reports[0].counts["added"] == 36 and not reports[0].problems
+    assert reports[0].counts["added"] == 60 and not reports[0].problems
     return ToolContext(sessions, Searcher(sessions, embedder, today=TODAY), TODAY)
 
 
