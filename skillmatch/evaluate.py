@@ -2,6 +2,11 @@
 
 Gold: [{"id", "query", "relevance": {"<source file name>": grade 0-3}, "hard"?: bool, "kind"?: str}].
 Gains are 2^grade - 1; recall@10 and MRR count a result as relevant from grade 2 ("good") upwards.
+
+A gold file graded against an older, smaller corpus says nothing about CVs added since. `judged.json`
+beside it may list the files it was graded against; a judged-only evaluation then drops every other file
+from the ranked list before scoring (a condensed list), so a new CV that fits is not counted as a miss.
+The plain evaluation counts unlisted files as not relevant (a lower bound).
 """
 
 from __future__ import annotations
@@ -76,6 +81,25 @@ def load_gold(path: Path) -> list[GoldQuery]:
     return queries
 
 
+JUDGED_FILE = "judged.json"
+# Results asked of the ranker when unjudged files are dropped: enough that ten judged ones remain.
+JUDGED_HEADROOM = 40
+
+
+def load_judged(gold: Path) -> frozenset[str] | None:
+    """The CV file names `gold` was graded against, or None when it covers every file of the corpus."""
+    path = gold.with_name(JUDGED_FILE)
+    if not path.is_file():
+        return None
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    files = raw.get(gold.name) if isinstance(raw, dict) else None
+    if files is None:
+        return None
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        raise ValueError(f"{path}: {gold.name!r} must map to a list of file names")
+    return frozenset(files)
+
+
 def dcg(gains: Sequence[float]) -> float:
     return sum(g / math.log2(i + 2) for i, g in enumerate(gains))
 
@@ -101,6 +125,19 @@ def score_query(query: GoldQuery, ranked: Sequence[str]) -> QueryScore:
     )
 
 
-def evaluate(queries: Sequence[GoldQuery], rank: Callable[[str], list[str]]) -> EvalSummary:
-    """`rank(query)` returns source file names (or paths; the file name is what counts), best first."""
-    return EvalSummary([score_query(q, [PurePath(s).name for s in rank(q.query)]) for q in queries])
+def evaluate(
+    queries: Sequence[GoldQuery],
+    rank: Callable[[str], list[str]],
+    *,
+    judged: frozenset[str] | None = None,
+    depth: int = 10,
+) -> EvalSummary:
+    """`rank(query)` returns source file names (or paths; the file name is what counts), best first. With
+    `judged`, files outside it are dropped first (ask `rank` for JUDGED_HEADROOM results then)."""
+    scores = []
+    for q in queries:
+        names = [PurePath(s).name for s in rank(q.query)]
+        if judged is not None:
+            names = [n for n in names if n in judged]
+        scores.append(score_query(q, names[:depth]))
+    return EvalSummary(scores)
