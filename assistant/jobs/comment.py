@@ -132,6 +132,10 @@ def render_suggestions(
     if shortlist.candidates:
         with_period = shortlist.period is not None
         blocks.append(adf.ordered_list(*(_candidate_item(c, with_period) for c in shortlist.candidates)))
+        if shortlist.note:
+            blocks.append(adf.paragraph(adf.em(shortlist.note)))
+    elif shortlist.note:
+        blocks.append(adf.paragraph(shortlist.note))
     else:
         advice = "drop a constraint or describe the need in more general words"
         if shortlist.available_only:

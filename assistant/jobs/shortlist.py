@@ -1,9 +1,10 @@
 """The people for one request: the same search as the chat, plus availability in the request's period.
 
-With `available_only` (the ERP "hotlist") the search keeps only people with at least `min_availability` of
-their time free in the period, as MOCO shows it. Without it, everyone is ranked and the availability of
-the people shown is looked up for the period, so the comment can say who is free. A request without a
-period gets no availability at all, and says so.
+Only good matches are listed (`SKILLMATCH_GOOD_MATCH`, as in the chat), with the reason when that leaves
+few or none. With `available_only` (the ERP "hotlist") the search keeps only people with at least
+`min_availability` of their time free in the period, as MOCO shows it. Without it, the availability of the
+people shown is looked up for the period, so the comment can say who is free. A request without a period
+gets no availability at all, and says so.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from assistant.jobs.constraints import Constraints
 from assistant.masking import mask_text
 from assistant.tools.cv import best_sentence, languages_text
 from skillmatch.availability import availability_details
+from skillmatch.matches import find_matches
 from skillmatch.search import Searcher, SearchFilters, SearchResult
 
 MAX_SHOWN = 20
@@ -43,6 +45,7 @@ class Shortlist:
     period: tuple[date, date] | None
     available_only: bool  # the hotlist filter was applied
     min_availability: float
+    note: str | None = None  # why the list is short or empty (nobody good, the fit is booked, ...)
 
 
 def how_many(constraints: Constraints, top: int) -> int:
@@ -67,7 +70,9 @@ def shortlist(
         filters = SearchFilters(
             available_from=period[0], available_to=period[1], min_availability=min_availability
         )
-    results = searcher.search(constraints.query, top=how_many(constraints, top), filters=filters)
+    # Only good matches, as in the chat: a comment never pads its list with unrelated people.
+    matches = find_matches(searcher, constraints.query, top=how_many(constraints, top), filters=filters)
+    results = matches.good
     free: dict[int, float] = {}
     if hotlist:
         free = {r.person_id: r.availability for r in results if r.availability is not None}
@@ -76,7 +81,11 @@ def shortlist(
             details = availability_details(session, period[0], period[1], [r.person_id for r in results])
         free = {pid: d.share_free for pid, d in details.items()}
     return Shortlist(
-        [_candidate(r, free.get(r.person_id)) for r in results], period, hotlist, min_availability
+        [_candidate(r, free.get(r.person_id)) for r in results],
+        period,
+        hotlist,
+        min_availability,
+        matches.note(),
     )
 
 

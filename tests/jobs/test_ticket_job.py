@@ -8,7 +8,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from assistant.jobs.comment import MARKER, PROPERTY
 from assistant.jobs.run import run_ticket
@@ -112,7 +112,8 @@ async def test_new_erp_data_updates_the_comment_without_asking_the_model_again(
     settings = job_settings(sample_db_url, jira, **openai_env(fake_openai))
     async with make_job(settings) as job:
         first = await run_ticket(job, "STAFF-1", options=job.options())
-        # MOCO now books the freest person shown for the whole period.
+        # MOCO changes for a person shown: the freest one gets fully booked, or, when all of them are
+        # booked already, one of them is released.
         free = [
             n for n in _names(first.outcomes[0].comment.text) if f"{n} — " in first.outcomes[0].comment.text
         ]
@@ -121,12 +122,17 @@ async def test_new_erp_data_updates_the_comment_without_asking_the_model_again(
             shares = availability_details(
                 session, day(PERIOD[0]), day(PERIOD[1]), [people[n].id for n in free]
             )
-            freest = max(free, key=lambda n: shares[people[n].id].share_free)
-            assert shares[people[freest].id].share_free > 0
-            session.add(book(people[freest], 8.0, moco_id=990001))
+            known = [n for n in free if people[n].id in shares]  # CVs without ERP data have no share
+            assert known
+            freest = max(known, key=lambda n: shares[people[n].id].share_free)
+            if shares[people[freest].id].share_free > 0:
+                session.add(book(people[freest], 8.0, moco_id=990001))
+            else:
+                session.execute(delete(Allocation).where(Allocation.person_id == people[freest].id))
         second = await run_ticket(job, "STAFF-1", options=job.options())
     assert first.outcomes[0].action == "posted" and second.outcomes[0].action == "updated"
     assert f"{freest} — " in second.outcomes[0].comment.text
+    assert second.outcomes[0].comment.text != first.outcomes[0].comment.text
     assert len(fake_openai.chat_requests()) == 1  # the stored reading was reused
     assert second.llm_calls == 0
 
