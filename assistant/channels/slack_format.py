@@ -296,10 +296,17 @@ def preview_text(markdown: str, limit: int = SECTION_CHARS) -> str:
 
 
 def _parts(
-    text: str, candidates: list[Record], trace_id: str, status: str, max_candidates: int
+    text: str,
+    candidates: list[Record],
+    trace_id: str,
+    status: str,
+    max_candidates: int,
+    notice: str | None = None,
 ) -> tuple[list[Block], list[Block], list[list[Block]], list[Block]]:
     """Status note, text sections, candidate cards, feedback row: the pieces pagination moves around."""
-    note = [_context(NOTES[status])] if status in NOTES else []
+    notes = [NOTES[status]] if status in NOTES else []
+    notes += [f":information_source: {_escape(notice)}"] if notice else []  # e.g. a provider failed over
+    note = [_context(*notes)] if notes else []
     sections = [_section(piece) for piece in split_text(markdown_to_mrkdwn(text))]
     if status == "rejected":
         return note, sections, [], []
@@ -315,10 +322,16 @@ def _parts(
 
 
 def answer_blocks(
-    text: str, candidates: list[Record], *, trace_id: str, status: str, max_candidates: int = 5
+    text: str,
+    candidates: list[Record],
+    *,
+    trace_id: str,
+    status: str,
+    max_candidates: int = 5,
+    notice: str | None = None,
 ) -> list[Block]:
     """One message's blocks; text beyond the 50-block limit is cut with a note (see message_chunks)."""
-    note, sections, cards, feedback = _parts(text, candidates, trace_id, status, max_candidates)
+    note, sections, cards, feedback = _parts(text, candidates, trace_id, status, max_candidates, notice)
     tail = [block for card in cards for block in card] + feedback
     room = MAX_BLOCKS - len(note) - len(tail)
     if len(sections) > room:
@@ -328,10 +341,16 @@ def answer_blocks(
 
 
 def message_chunks(
-    text: str, candidates: list[Record], *, trace_id: str, status: str, max_candidates: int = 5
+    text: str,
+    candidates: list[Record],
+    *,
+    trace_id: str,
+    status: str,
+    max_candidates: int = 5,
+    notice: str | None = None,
 ) -> list[Record]:
     """Payloads {"text", "blocks"} to post in order; one unless the answer exceeds a message's limits."""
-    note, sections, cards, feedback = _parts(text, candidates, trace_id, status, max_candidates)
+    note, sections, cards, feedback = _parts(text, candidates, trace_id, status, max_candidates, notice)
     units = [[section] for section in sections] + cards  # a card's blocks never part
     units = [note + units[0], *units[1:]] if units else [note]
     units[-1] = units[-1] + feedback  # buttons only on the last message

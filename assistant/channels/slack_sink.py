@@ -201,7 +201,9 @@ class SlackReplySink:
                     channel=self.address.channel,
                     ts=self.stream_ts,
                     markdown_text=self.pending or None,
-                    blocks=fmt.answer_blocks("", candidates, trace_id=reply.trace_id, status=reply.status),
+                    blocks=fmt.answer_blocks(
+                        "", candidates, trace_id=reply.trace_id, status=reply.status, notice=reply.notice
+                    ),
                     metadata=metadata,
                 )
                 self.stream_ts = None
@@ -214,7 +216,9 @@ class SlackReplySink:
         if self.recovering:
             await self._adopt_unrecorded(reply.trace_id)
             await self._stop_earlier_streams()
-        chunks = fmt.message_chunks(reply.text, candidates, trace_id=reply.trace_id, status=reply.status)
+        chunks = fmt.message_chunks(
+            reply.text, candidates, trace_id=reply.trace_id, status=reply.status, notice=reply.notice
+        )
         await self._replace([{**chunk, "metadata": metadata} for chunk in chunks])
 
     async def fail(self, text: str) -> None:

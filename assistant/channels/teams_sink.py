@@ -227,8 +227,7 @@ def _final_info(stream_id: str) -> dict[str, Any]:
 
 
 def _note(reply: TurnReply) -> str | None:
-    notice = getattr(reply, "notice", None)
-    return str(notice) if notice else None
+    return reply.notice or None
 
 
 def _retry_after(exc: aiohttp.ClientResponseError) -> float:

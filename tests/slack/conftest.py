@@ -57,16 +57,16 @@ class SlackApp:
 async def start_app(
     database_url: str, slack: FakeSlack, openai: FakeOpenAI, *, langfuse: Any = None, **settings: Any
 ) -> SlackApp:
-    config = AssistantSettings(
-        DATABASE_URL=database_url,
-        OPENAI_API_KEY=openai.api_key,
-        OPENAI_BASE_URL=openai.base_url,
-        SKILLMATCH_LLM_PROVIDERS="openai",
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_BASE_URL=slack.api_url,
-        **settings,
-    )
+    values: dict[str, Any] = {
+        "DATABASE_URL": database_url,
+        "OPENAI_API_KEY": openai.api_key,
+        "OPENAI_BASE_URL": openai.base_url,
+        "SKILLMATCH_LLM_PROVIDERS": "openai",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_BASE_URL": slack.api_url,
+    }
+    config = AssistantSettings(**{**values, **settings})
     runtime = build_runtime(config, today=lambda: TODAY, langfuse=langfuse)
     runtime.searcher = runtime.engine.searcher = Searcher(
         runtime.sessions, runtime.searcher.embedder, today=TODAY

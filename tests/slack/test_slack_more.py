@@ -106,3 +106,31 @@ async def test_a_failing_turn_ends_in_a_friendly_message(
     reply = slack_app.slack.messages(thread_ts=root)[0]
     assert "went wrong" in reply["text"] or "went wrong" in json.dumps(reply.get("blocks"))
     assert ev.BOT_TOKEN not in caplog.text and ev.SIGNING_SECRET not in caplog.text
+
+
+async def test_a_failover_is_told_in_one_line_under_the_answer(
+    sample_db_url: str, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+) -> None:
+    with FakeOpenAI() as backup:
+        backup.responder = lambda body: "Daniel Koch runs Prometheus at scale."
+        app = await start_app(
+            sample_db_url,
+            fake_slack,
+            fake_openai,
+            SKILLMATCH_LLM_PROVIDERS="openai,vllm",
+            VLLM_BASE_URL=backup.base_url,
+            VLLM_MODEL="qwen2.5",
+            VLLM_API_KEY=backup.api_key,
+        )
+        try:
+            fake_openai.fail_next(500, times=None)
+            body, _ = ev.app_mention("SRE with Prometheus")
+            root = json.loads(body)["event"]["ts"]
+            await app.send(body)
+            await app.settle()
+            [answer] = fake_slack.messages(thread_ts=root)
+            assert answer["text"].startswith("Daniel Koch runs Prometheus")
+            assert "OpenAI unavailable (HTTP 500), answered by vLLM" in json.dumps(answer["blocks"])
+        finally:
+            await app.http.close()
+            app.runtime.close()
