@@ -5,6 +5,7 @@ tenants, bots, redeliveries and slow turns."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from typing import Any
@@ -260,3 +261,22 @@ async def test_a_long_answer_is_split_within_teams_limits(teams_app: TeamsApp) -
     parts = texts(teams_app, activity["conversation"]["id"])
     assert len(parts) >= 2 and "Paragraph 0" in parts[0] and "Paragraph 19" in parts[-1]
     assert teams_app.connector.rejections() == []
+
+
+async def test_tokens_and_the_client_secret_never_reach_the_logs(
+    teams_app: TeamsApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    activity = ta.personal_message("Kotlin developer", service_url=teams_app.connector.service_url)
+    headers = teams_app.entra.headers_for(activity)
+    with caplog.at_level(logging.DEBUG):
+        await teams_app.send(activity, headers=headers)
+        await teams_app.send(activity, expired=True)  # a refused token is not logged either
+        await teams_app.settle()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    secrets = [
+        teams_app.entra.client_secret,
+        headers["Authorization"].split()[-1],
+        *teams_app.entra.issued_tokens(),
+    ]
+    assert teams_app.answers(activity["conversation"]["id"])  # the turn really ran, with tokens in use
+    assert not [s for s in secrets if s and s in logged]
