@@ -44,6 +44,14 @@ MODES: tuple[Mode, ...] = ("hybrid", "bm25", "bm25-raw", "dense", "skills")
 SKILL_EVIDENCE_FULL = 1.5  # weighted mentions of a skill that count as fully shown (about two recent uses)
 DENSE_FULL = 0.55  # a passage this similar to the request (centred cosine) is a full textual match
 SKILL_SHARE = 0.6  # the requested skills' share of the match when the request names any
+# A place named in the request is a preference, not a filter (the --location filter is one): someone based
+# elsewhere keeps most of their score, so a strong fit elsewhere still outranks a weak one in the city.
+# Rank fusion keeps only the order of each ranker; the absolute match quality (how much of the request a
+# person's CVs show) is blended back in: score *= (1 - MATCH_BLEND) + MATCH_BLEND * match. Without it, a
+# person who ranks well on a generic word ("Backend-Entwickler in Köln") outranks one who has the skills.
+MATCH_BLEND = 0.5
+PLACE_ELSEWHERE = 0.9
+PLACE_REMOTE = 0.95
 
 
 @dataclass(frozen=True)
@@ -257,6 +265,8 @@ class Searcher:
                 fused[order] += weight / (w.k + np.arange(1, order.size + 1, dtype=np.float32))
         if mode == "hybrid":
             fused *= self._intent_factors(index, intent)
+            if match is not None and MATCH_BLEND:
+                fused *= (1.0 - MATCH_BLEND) + MATCH_BLEND * match
         availability: dict[int, float] = {}
         if filters.wants_availability:
             availability = self._availability(index, filters)
@@ -305,7 +315,7 @@ class Searcher:
         if intent.locations:
             keys = _place_keys(index)
             wanted = np.isin(keys, [place_key(loc) for loc in intent.locations])
-            factors *= np.where(wanted, 1.0, np.where(keys == place_key("Remote"), 0.85, 0.6))
+            factors *= np.where(wanted, 1.0, np.where(keys == place_key("Remote"), PLACE_REMOTE, PLACE_ELSEWHERE))
         return factors.astype(np.float32)
 
     @staticmethod

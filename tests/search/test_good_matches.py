@@ -33,14 +33,14 @@ def test_a_cv_that_denies_a_skill_is_not_evidence_for_it(sample: Searcher) -> No
     assert "Sophie Lang" not in [r.name for r in find_matches(sample, "React developer").good]
 
 
-def test_react_in_munich_lists_react_developers_and_says_none_is_in_munich(sample: Searcher) -> None:
-    matches = find_matches(sample, "React developer in Munich")
+def test_react_in_stuttgart_lists_react_developers_and_says_none_is_in_stuttgart(sample: Searcher) -> None:
+    matches = find_matches(sample, "React developer in Stuttgart")
     names = [r.name for r in matches.good]
     assert {"Maximilian Bauer", "Emma Fuchs"} <= set(names)
     for unfit in ("Jürgen Hartmann", "Florian Graf", "Daniel Koch", "Dr. Lena Hofmann"):  # SAP, PM, SRE, ML
         assert unfit not in names
     assert all("react" in r.matched_skills for r in matches.good)
-    assert "Nobody in Munich matches well" in (matches.note() or "")
+    assert "Nobody in Stuttgart matches well" in (matches.note() or "")
 
 
 @pytest.mark.parametrize(
