@@ -315,7 +315,9 @@ class Searcher:
         if intent.locations:
             keys = _place_keys(index)
             wanted = np.isin(keys, [place_key(loc) for loc in intent.locations])
-            factors *= np.where(wanted, 1.0, np.where(keys == place_key("Remote"), PLACE_REMOTE, PLACE_ELSEWHERE))
+            factors *= np.where(
+                wanted, 1.0, np.where(keys == place_key("Remote"), PLACE_REMOTE, PLACE_ELSEWHERE)
+            )
         return factors.astype(np.float32)
 
     @staticmethod
