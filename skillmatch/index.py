@@ -16,6 +16,7 @@ from skillmatch.chunking import EMBEDDED_SECTIONS, recency_weight
 from skillmatch.corpus import corpus_version
 from skillmatch.embeddings import Embedder, EmbeddingCache, bytes_to_vector, normalise_rows
 from skillmatch.models import Chunk, CvDocument, Embedding, Person
+from skillmatch.text.lexicon import get_lexicon
 from skillmatch.text.tokens import tokenize
 
 SKILLS_PER_PASSAGE = 8  # a passage naming up to this many skills is full evidence for each
@@ -136,7 +137,13 @@ def build_index(
     dense = np.where(has_vector[:, None], normalise_rows(vectors - mean), 0.0).astype(np.float32)
     has_skill = (evidence > 0).sum(axis=0)
     n = max(1, len(people))
-    skill_idf = np.asarray([bm25_idf(n, int(df)) for df in has_skill], dtype=np.float32)
+    # Industries and leadership count less than the craft a request asks for (the lexicon's `weight`).
+    weight = get_lexicon().weights
+    names = [*skill_ids, ""][: len(has_skill)]  # no skills at all: one empty column
+    skill_idf = np.asarray(
+        [bm25_idf(n, int(df)) * weight.get(name, 1.0) for name, df in zip(names, has_skill, strict=True)],
+        dtype=np.float32,
+    )
     return SearchIndex(
         version=version,
         embedder_name=embedder_name,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from skillmatch.cvparse import _LEVEL_WORDS, CEFR, LANGUAGE_NAMES
 from skillmatch.text.lexicon import get_lexicon
+from skillmatch.text.negation import negated_spans
 from skillmatch.text.places import find_places, fold
 from skillmatch.text.tokens import tokenize
 
@@ -19,7 +20,10 @@ _SENIOR_INTENT = re.compile(
     re.IGNORECASE,
 )
 _LEAD_INTENT = re.compile(
-    r"\b(lead|leads|leading|head of|leiten|führen|leitung|führung|tech lead|team lead)\b", re.IGNORECASE
+    r"\b(lead|leads|leading|leadership|head of|leiten|führen|leitung|führung|führungserfahrung|"
+    r"führungskraft|personalverantwortung|tech lead|team lead|engineering manager|manage (?:a|the) team|"
+    r"managing (?:a |the )?teams?)\b",
+    re.IGNORECASE,
 )
 _JUNIOR_INTENT = re.compile(
     r"\b(junior|entry[- ]level|graduate|trainee|werkstudent(?:in)?|working student|berufseinsteiger(?:in)?|"
@@ -59,13 +63,7 @@ class QueryIntent:
 
 def analyse_query(text: str) -> QueryIntent:
     analysis = get_lexicon().analyse(text)
-    seniority = None
-    if _JUNIOR_INTENT.search(text):
-        seniority = "junior"
-    elif _LEAD_INTENT.search(text):
-        seniority = "lead"
-    elif _SENIOR_INTENT.search(text):
-        seniority = "senior"
+    seniority = _seniority(text, analysis.language)
     return QueryIntent(
         text=text,
         index_text=analysis.index_text,
@@ -76,6 +74,23 @@ def analyse_query(text: str) -> QueryIntent:
         language=_language_intent(text),
         locations=_locations(text),
     )
+
+
+def _seniority(text: str, language: str) -> str | None:
+    """The level asked for, from words outside negations: "not a junior" asks for experience, and "no
+    team lead needed" asks for no lead."""
+    negated = negated_spans(text, language)
+
+    def said(pattern: re.Pattern[str], *, negated_too: bool = False) -> bool:
+        return any(negated_too == any(s <= m.start() < e for s, e in negated) for m in pattern.finditer(text))
+
+    if said(_JUNIOR_INTENT):
+        return "junior"
+    if said(_LEAD_INTENT):
+        return "lead"
+    if said(_SENIOR_INTENT) or said(_JUNIOR_INTENT, negated_too=True):
+        return "senior"
+    return None
 
 
 def _language_intent(text: str) -> tuple[str, str] | None:

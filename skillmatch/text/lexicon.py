@@ -71,6 +71,8 @@ class Lexicon:
                     add(terms, form, skill, True)
         self.terms = terms
         self.emit = {skill: spec.get("emit", skill) for skill, spec in skills.items()}
+        # A skill's share of a match relative to others (industries and leadership count half).
+        self.weights = {skill: float(spec.get("weight", 1.0)) for skill, spec in skills.items()}
         self.case_sensitive = case_sensitive
         self._term_re = _alternation(terms)
         self._case_re = (
