@@ -52,6 +52,9 @@ class Settings(BaseSettings):
 
     # Search: the match quality (0..1) a result needs to count as a good match; see skillmatch.search.
     good_match: float = Field(default=0.55, ge=0.0, le=1.0, alias="SKILLMATCH_GOOD_MATCH")
+    # The company's own skills, aliases, German terms and product names (JSON), merged into the built-in
+    # lexicon; see skillmatch/text/vocabulary.py. Changing it re-indexes every CV on the next ingestion.
+    lexicon_file: str | None = Field(default=None, alias="SKILLMATCH_LEXICON_FILE")
 
     # SharePoint / Microsoft Graph (client credentials).
     graph_base_url: str = Field(default="https://graph.microsoft.com/v1.0", alias="GRAPH_BASE_URL")

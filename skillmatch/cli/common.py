@@ -22,6 +22,7 @@ from skillmatch.db_problems import EX_CONFIG, explain
 from skillmatch.embeddings import Embedder, build_embedder
 from skillmatch.ingest.cv_store import CvStore
 from skillmatch.search import Searcher
+from skillmatch.text.vocabulary import LexiconFileError
 
 S = TypeVar("S", bound=Settings)
 console = Console()
@@ -110,6 +111,9 @@ class ErrorReportingGroup(typer.core.TyperGroup):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise  # the command already said what it had to say
+        except LexiconFileError as exc:  # the company vocabulary file: file, line, entry and the problem
+            report_error(str(exc))
+            raise typer.Exit(EX_CONFIG) from None
         except (ValidationError, SettingsError) as exc:
             if isinstance(exc, ValidationError) and not exc.title.endswith("Settings"):
                 raise

@@ -27,6 +27,7 @@ from skillmatch.documents import UnreadableDocument, read_document
 from skillmatch.embeddings import Embedder, EmbeddingCache
 from skillmatch.models import Chunk, CvDocument, Person
 from skillmatch.people import CvIdentity, resolve_cv
+from skillmatch.text.lexicon import get_lexicon
 
 Outcome = Literal["added", "updated", "unchanged", "failed"]
 SOURCE_MAX_CHARS = 1000  # the width of cv_documents.source
@@ -78,7 +79,9 @@ def _chunked(items: Iterable[DocumentInput], size: int) -> Iterator[list[Documen
 
 
 def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    """The file's bytes and the vocabulary they are indexed with: after the lexicon changes (a new company
+    term in SKILLMATCH_LEXICON_FILE, a new release), the next ingestion reads every CV again."""
+    return hashlib.sha256(data + b"\0vocabulary:" + get_lexicon().fingerprint.encode()).hexdigest()
 
 
 def name_from_file(display_name: str) -> str | None:

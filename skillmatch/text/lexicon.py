@@ -7,14 +7,17 @@ mapped to English, and skills mentioned only as absent are dropped from the text
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
-from skillmatch.config import package_path
+from skillmatch.config import Settings, package_path
 from skillmatch.text.negation import negated_spans
+from skillmatch.text.vocabulary import load_vocabulary, merge
 
 _WORD_RE = re.compile(r"[0-9a-zäöüß][0-9a-zäöüß+#]*", re.UNICODE)
 # Boundaries that keep c# / c++ / .net intact: a term may not touch another word character or # + .
@@ -42,8 +45,15 @@ class Analysis:
 
 class Lexicon:
     def __init__(
-        self, skills: dict[str, dict[str, list[str]]], glossary: dict[str, str], cities: dict[str, str]
+        self,
+        skills: dict[str, dict[str, list[str]]],
+        glossary: dict[str, str],
+        cities: dict[str, str],
+        *,
+        fingerprint: str = "",
     ):
+        # Identifies this vocabulary: CVs indexed under another one are read again (see cv_store).
+        self.fingerprint = fingerprint
         self.skills = skills
         self.glossary = glossary
         self.cities = cities
@@ -292,6 +302,23 @@ def detect_language(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def get_lexicon() -> Lexicon:
+    """The built-in lexicon, plus the company vocabulary of SKILLMATCH_LEXICON_FILE when one is set (a
+    malformed file raises LexiconFileError, naming the file, line and entry)."""
     skills = json.loads(package_path("lexicon", "skills.json").read_text(encoding="utf-8"))["skills"]
     glossary_file = json.loads(package_path("lexicon", "glossary_de.json").read_text(encoding="utf-8"))
-    return Lexicon(skills, glossary_file["words"], glossary_file["cities"])
+    words, cities = glossary_file["words"], glossary_file["cities"]
+    company_file = Settings().lexicon_file
+    if company_file:
+        skills, words = merge(skills, words, load_vocabulary(Path(company_file)))
+    fingerprint = hashlib.sha256(
+        json.dumps([skills, words, cities], sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+    return Lexicon(skills, words, cities, fingerprint=fingerprint[:16])
+
+
+def forget_lexicon() -> None:
+    """The next `get_lexicon()` reads the vocabulary again (SKILLMATCH_LEXICON_FILE or the file changed)."""
+    from skillmatch.text.tokens import _protected_terms
+
+    get_lexicon.cache_clear()
+    _protected_terms.cache_clear()
