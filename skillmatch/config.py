@@ -52,6 +52,12 @@ class Settings(BaseSettings):
 
     # Search: the match quality (0..1) a result needs to count as a good match; see skillmatch.search.
     good_match: float = Field(default=0.55, ge=0.0, le=1.0, alias="SKILLMATCH_GOOD_MATCH")
+    # Who decides the final order: "hybrid" (the search itself) or "llm" (a model re-ranks the search's
+    # best SKILLMATCH_MATCHER_CANDIDATES with a reason each; registered by the assistant package). The
+    # LLM call has SKILLMATCH_MATCHER_TIMEOUT seconds; then, or on an invalid answer, the hybrid order stands.
+    matcher: str = Field(default="hybrid", alias="SKILLMATCH_MATCHER")
+    matcher_candidates: int = Field(default=15, ge=2, le=40, alias="SKILLMATCH_MATCHER_CANDIDATES")
+    matcher_timeout: float = Field(default=20.0, gt=0, alias="SKILLMATCH_MATCHER_TIMEOUT")
     # The company's own skills, aliases, German terms and product names (JSON), merged into the built-in
     # lexicon; see skillmatch/text/vocabulary.py. Changing it re-indexes every CV on the next ingestion.
     lexicon_file: str | None = Field(default=None, alias="SKILLMATCH_LEXICON_FILE")

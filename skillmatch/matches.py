@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from skillmatch.availability import availability_details
 from skillmatch.cvparse import CEFR
+from skillmatch.matching import HYBRID, Judged, Matcher, apply
 from skillmatch.query import analyse_query
 from skillmatch.search import Mode, Searcher, SearchFilters, SearchResult
 from skillmatch.text.places import place_key
@@ -43,6 +44,8 @@ class Matches:
     wanted_places: list[str] = field(default_factory=list)  # places the request's words name
     best_match: float | None = None  # the best match quality among the ranked, good or not
     indexed: int = 0  # people in the index
+    matcher: str = HYBRID
+    judged: Judged | None = None  # what a re-ranking matcher said (tokens, cost, a fallback)
 
     @property
     def elsewhere(self) -> bool:
@@ -50,9 +53,16 @@ class Matches:
         keys = {place_key(p) for p in self.wanted_places}
         return bool(self.good and keys) and all(place_key(r.location) not in keys for r in self.good)
 
+    @property
+    def fallback(self) -> str | None:
+        """Why a re-ranking matcher's order is not the one shown (the hybrid order stands instead)."""
+        return self.judged.fallback if self.judged is not None else None
+
     def note(self) -> str | None:
         """One or two plain sentences for the user when the list is empty, short or not where asked."""
         parts: list[str] = []
+        if self.fallback:
+            parts.append(f"The {self.matcher} matcher could not rank this ({self.fallback}); search order.")
         if not self.good:
             if self.held_back:
                 shown = "; ".join(str(h) for h in self.held_back[:5])
@@ -93,12 +103,19 @@ def find_matches(
     top: int = 10,
     filters: SearchFilters | None = None,
     mode: Mode = "hybrid",
+    matcher: Matcher | None = None,
 ) -> Matches:
-    """The good matches (best first, at most `top`) and what explains a short or empty list."""
+    """The good matches (best first, at most `top`) and what explains a short or empty list. With a
+    re-ranking matcher, its order and grades decide among the hybrid's best `matcher.candidates`."""
     filters = filters or SearchFilters()
-    ranked = searcher.search(query, top=max(top, SCAN_AT_LEAST), filters=filters, mode=mode)
+    scan = max(top, SCAN_AT_LEAST, matcher.candidates if matcher else 0)
+    ranked = searcher.search(query, top=scan, filters=filters, mode=mode)
     if ranked and ranked[0].good_match is None:  # a single-ranker debugging mode: no match quality
         return Matches(query, ranked[:top], 0, searcher.good_match)
+    judged = None
+    if matcher is not None and ranked:
+        judged = matcher.judge(query, ranked[: matcher.candidates])
+        ranked = apply(judged, ranked[matcher.candidates :])
     good = [r for r in ranked if r.good_match][:top]
     intent = analyse_query(query)
     index = searcher.index()
@@ -111,6 +128,8 @@ def find_matches(
         wanted_places=list(intent.locations),
         best_match=max((r.match for r in ranked if r.match is not None), default=None),
         indexed=index.size,
+        matcher=matcher.name if matcher is not None else HYBRID,
+        judged=judged,
     )
     if len(good) < top and filters.is_hard:
         matches.held_back = _held_back(searcher, query, filters, {r.person_id for r in good}, mode)

@@ -126,7 +126,8 @@ class SearchResult:
     availability: float | None = None
     ranks: dict[str, int] = field(default_factory=dict)
     match: float | None = None  # 0..1, see match_quality; None in the single-ranker debugging modes
-    good_match: bool | None = None  # match >= the searcher's good-match threshold
+    good_match: bool | None = None  # match >= the searcher's good-match threshold (or a matcher's grade)
+    reason: str | None = None  # a re-ranking matcher's one-line reason (skillmatch.matching)
 
 
 def person_scores(values: np.ndarray, index: SearchIndex) -> np.ndarray:
@@ -489,6 +490,7 @@ def results_to_json(results: Sequence[SearchResult]) -> list[dict[str, object]]:
             "ranks": r.ranks,
             "match": r.match,
             "good_match": r.good_match,
+            "reason": r.reason,
             "person_id": r.person_id,
         }
         for r in results
