@@ -12,6 +12,7 @@ import typer
 from rich.markdown import Markdown
 from rich.table import Table
 
+import assistant.matching  # noqa: F401 - registers the llm matcher (skillmatch never imports assistant)
 from assistant.config import AssistantSettings
 from skillmatch.cli import app
 from skillmatch.cli.common import AppContext, DatabaseUrlOption, console, fail, resolve_settings

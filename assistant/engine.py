@@ -61,6 +61,7 @@ from assistant.turn import (
     llm_request_key,
     tool_call_key,
 )
+from skillmatch.matching import Matcher
 from skillmatch.models import Feedback, Message
 from skillmatch.search import Searcher
 
@@ -121,6 +122,7 @@ class Engine:
         llm: RoutedLLM | None,
         prompts: PromptProvider,
         today: Callable[[], date] = date.today,
+        matcher: Matcher | None = None,
     ):
         self.settings = settings
         self.sessions = sessions
@@ -130,6 +132,7 @@ class Engine:
         self.llm = llm if llm is not None and llm.providers else None
         self.prompts = prompts
         self.today = today
+        self.matcher = matcher  # SKILLMATCH_MATCHER=llm: search_candidates re-ranks with the model
 
     # -- entry points ---------------------------------------------------------------------------------
     #
@@ -327,7 +330,9 @@ class Engine:
             telemetry=self.telemetry,
             conversation=conversation,
             trace=trace,
-            tools=ToolContext(sessions=self.sessions, searcher=self.searcher, today=today),
+            tools=ToolContext(
+                sessions=self.sessions, searcher=self.searcher, today=today, matcher=self.matcher
+            ),
             deadline=deadline,
             on_status=on_status,
             delivery=delivery,

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session, sessionmaker
 
 from skillmatch.cvparse import EMAIL_RE, PHONE_RE
+from skillmatch.matching import Matcher
 from skillmatch.search import Searcher
 from skillmatch.tokencount import count_tokens
 
@@ -28,6 +29,7 @@ class ToolContext:
     sessions: sessionmaker[Session]
     searcher: Searcher
     today: date
+    matcher: Matcher | None = None  # SKILLMATCH_MATCHER: a re-ranking matcher for search_candidates
 
 
 @dataclass

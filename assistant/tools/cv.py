@@ -119,9 +119,10 @@ def best_sentence(result: SearchResult) -> str | None:
     return shorten(" ".join(result.evidence[0].text.split(" … ")[0].split()), EVIDENCE_CHARS)
 
 
-def candidate_records(results: list[SearchResult]) -> list[dict[str, Any]]:
-    """Search results as flat rows, rank order kept: the shape TOON turns into one table."""
-    return [
+def candidate_records(results: list[SearchResult], *, reasons: bool = False) -> list[dict[str, Any]]:
+    """Search results as flat rows, rank order kept: the shape TOON turns into one table. With `reasons`
+    (a re-ranking matcher ran), each row also carries the matcher's one-line reason."""
+    records = [
         {
             "name": r.name,  # first: a row that starts with a word costs one token less to indent
             "person_id": r.person_id,
@@ -138,11 +139,17 @@ def candidate_records(results: list[SearchResult]) -> list[dict[str, Any]]:
         }
         for r in results
     ]
+    if reasons:
+        for record, result in zip(records, results, strict=True):
+            record["why"] = result.reason
+    return records
 
 
 def search_candidates(args: SearchArguments, context: ToolContext) -> Output:
     """Only good matches are listed; when there are none (or fewer than asked) the note says why."""
-    matches = find_matches(context.searcher, args.query, top=args.top, filters=args.filters())
+    matches = find_matches(
+        context.searcher, args.query, top=args.top, filters=args.filters(), matcher=context.matcher
+    )
     notes = [matches.note() or ""]
     if matches.good and args.available_from:
         end = args.available_to or args.available_from
@@ -150,7 +157,10 @@ def search_candidates(args: SearchArguments, context: ToolContext) -> Output:
     if args.available_from and (args.available_to or args.available_from) < context.today:
         notes.append(f"The period lies in the past (today is {context.today}).")
     note = " ".join(n for n in notes if n)
-    return Output("candidates", candidate_records(matches.good), {"note": note} if note else {})
+    reasons = context.matcher is not None and matches.fallback is None
+    return Output(
+        "candidates", candidate_records(matches.good, reasons=reasons), {"note": note} if note else {}
+    )
 
 
 SEARCH = Tool(

@@ -54,16 +54,9 @@ def all_outputs(context: ToolContext) -> list[ToolResult]:
         ids = list(session.scalars(select(Person.id)))
     results = [run_tool("get_person_profile", {"person": pid}, context) for pid in ids]
     results += [run_tool("get_jira_history", {"person": pid, "limit": 100}, context) for pid in ids]
-    results.append(
-        run_tool(
-            "check_availability", {"people": ids[:20], "start": "2026-06-01", "end": "2027-06-30"}, context
-        )
-    )
-    results.append(
-        run_tool(
-            "check_availability", {"people": ids[20:], "start": "2026-06-01", "end": "2027-06-30"}, context
-        )
-    )
+    for start in range(0, len(ids), 20):  # the tool takes 20 people at a time
+        period = {"start": "2026-06-01", "end": "2027-06-30"}
+        results.append(run_tool("check_availability", {"people": ids[start : start + 20], **period}, context))
     for query in ("Kubernetes", "Kontakt E-Mail Telefon", "Scrum Master", "SAP", "phone email contact"):
         results.append(run_tool("search_candidates", {"query": query, "top": 25}, context))
     return results

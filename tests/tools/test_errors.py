@@ -40,12 +40,12 @@ WEEK = {"start": "2027-01-04", "end": "2027-01-08"}
         (
             "get_person_profile",
             {"person": "Anna Schmit"},
-            ["Nobody named", "Did you mean Anna Schmidt (id 2)"],
+            ["Nobody named", "Did you mean Anna Schmidt (id 4)"],
         ),
         (
             "get_person_profile",
             {"person": "Mar"},
-            ["ambiguous", "Marco Rossi (id 26)", "Markus Klein (id 9)"],
+            ["ambiguous", "Marco Rossi (id 39)", "Markus Klein (id 12)"],
         ),
         ("get_person_profile", {"person": "   "}, ["empty person name"]),
         ("get_jira_history", {"person": "Anna Schmidt", "limit": 1000}, ["limit"]),
