@@ -57,6 +57,8 @@ bench: install-dev
 	$(BIN)/python -m bench.search_latency
 	$(BIN)/python -m bench.dense_topk
 	$(BIN)/python -m bench.ingest_throughput
+	$(BIN)/python -m bench.match_precision
+	$(BIN)/python -m bench.large_cv
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .ruff_cache

@@ -10,13 +10,15 @@ compares two lists:
 
 Precision counts a shown person as relevant at grade 2 or better (and, in the second column, grade 1 or
 better); people the gold file does not grade count as not relevant, so the figures are a lower bound.
-Recall is the share of all grade-2+ people of the gold file that the list shows. The hostile queries must
-show nobody. `--baseline-only` prints just the top-10 figures, for running against an older checkout
-(`PYTHONPATH=<checkout> .venv/bin/python -m bench.match_precision --baseline-only`).
+`judged` rows leave out the CVs the gold file was never graded against (skillmatch/sample/judged.json: the
+batch-3 CVs for gold.json and gold_holdout.json) before counting. Recall is the share of all grade-2+
+people of the gold file that the list shows. The hostile queries must show nobody (the C# one may show the
+C# developers). `--baseline-only` prints just the top-10 figures, for running against an older checkout
+(`PYTHONPATH=<checkout> .venv/bin/python -m bench.match_precision --baseline-only`). `--sweep` prints
+precision and recall for a range of thresholds instead (how SKILLMATCH_GOOD_MATCH was calibrated).
 
-    .venv/bin/python -m bench.match_precision [--threshold 0.55]
-    .venv/bin/python -m bench.match_precision --gold gold_third.json \
-        --also-ingest skillmatch/sample/cvs_batch3
+    .venv/bin/python -m bench.match_precision [--threshold 0.55] [--sweep]
+    .venv/bin/python -m bench.match_precision --gold gold_third.json
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from bench.common import console
 from skillmatch.config import Settings, package_path
 from skillmatch.db import create_db_engine, session_factory, upgrade
 from skillmatch.embeddings import OnnxEmbedder
-from skillmatch.evaluate import GoldQuery, load_gold
+from skillmatch.evaluate import GoldQuery, load_gold, load_judged
 from skillmatch.ingest.cv_files import ingest_folder
 from skillmatch.ingest.cv_store import CvStore
 from skillmatch.search import Searcher
@@ -83,6 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threshold", type=float, help="override SKILLMATCH_GOOD_MATCH")
     parser.add_argument("--baseline-only", action="store_true", help="only the top-10 lists (older code)")
+    parser.add_argument("--sweep", action="store_true", help="precision/recall per threshold (calibration)")
     parser.add_argument("--gold", action="append", help="gold file names in skillmatch/sample (default: two)")
     parser.add_argument("--also-ingest", type=Path, action="append", default=[], help="more CV folders")
     args = parser.parse_args()
@@ -104,6 +107,11 @@ def main() -> None:
             ingest_folder(folder, store)
         extra = {} if args.threshold is None or args.baseline_only else {"good_match": args.threshold}
         searcher = Searcher(sessions, embedder, today=TODAY, **extra)
+        golds = args.gold or ["gold.json", "gold_holdout.json"]
+        if args.sweep:
+            sweep(searcher, golds)
+            engine.dispose()
+            return
 
         def top10(query: str) -> list[str]:
             return [r.source_name or "" for r in searcher.search(query, top=10)]
@@ -113,21 +121,59 @@ def main() -> None:
             from skillmatch.matches import find_matches
 
             lists["good matches"] = lambda q: [r.source_name or "" for r in find_matches(searcher, q).good]
-        for gold in args.gold or ("gold.json", "gold_holdout.json"):
-            queries = load_gold(package_path("sample", gold))
+        for gold in golds:
+            path = package_path("sample", gold)
+            queries, judged = load_gold(path), load_judged(path)
             for label, make in lists.items():
-                tally = Tally()
-                for query in queries:
-                    tally.add(query, make(query.query))
-                table.add_row(gold, label, *tally.row())
+                shown = {q.id: make(q.query) for q in queries}
+                for scope, pool in (("", None), (", judged", judged)):
+                    if scope and pool is None:
+                        continue
+                    tally = Tally()
+                    for query in queries:
+                        tally.add(query, [n for n in shown[query.id] if pool is None or n in pool])
+                    table.add_row(gold, label + scope, *tally.row())
         for query in HOSTILE:
-            shown = Text(query[:40] + ("…" if len(query) > 40 else ""))  # a query is never markup
-            hostile.add_row(shown, *(str(len(m(query))) for m in lists.values()))
+            name = Text(query[:40] + ("…" if len(query) > 40 else ""))  # a query is never markup
+            hostile.add_row(name, *(str(len(m(query))) for m in lists.values()))
         engine.dispose()
     console.print(table)
     console.print(hostile)
     if not args.baseline_only:
         console.print(f"good-match threshold: {searcher.good_match}")
+
+
+def sweep(searcher: Searcher, golds: list[str]) -> None:
+    """The shown list for each threshold: the ranked people (top 30) whose match clears it, first 10."""
+    ranked = {}
+    for gold in golds:
+        path = package_path("sample", gold)
+        for query in load_gold(path):
+            ranked[(gold, query.id)] = (query, load_judged(path), searcher.search(query.query, top=30))
+    hostile = {q: searcher.search(q, top=10) for q in HOSTILE}
+    table = Table(title="precision (2+) and recall (2+) of the shown list per threshold", header_style="bold")
+    table.add_column("threshold", justify="right")
+    for gold in golds:
+        for scope in ("plain", "judged"):
+            table.add_column(f"{gold} {scope} P / R / empty", justify="right")
+    table.add_column("hostile queries showing anyone", justify="right")
+    for threshold in (0.45, 0.50, 0.52, 0.55, 0.58, 0.60, 0.65, 0.70):
+        cells = [f"{threshold:.2f}"]
+        for gold in golds:
+            for scope in ("plain", "judged"):
+                tally = Tally()
+                for (g, _), (query, judged, results) in ranked.items():
+                    if g != gold:
+                        continue
+                    names = [r.source_name or "" for r in results if (r.match or 0) >= threshold][:10]
+                    pool = judged if scope == "judged" else None
+                    tally.add(query, [n for n in names if pool is None or n in pool])
+                row = tally.row()
+                cells.append(f"{row[1]} / {row[3]} / {row[4]}")
+        showing = [q for q, rs in hostile.items() if any((r.match or 0) >= threshold for r in rs)]
+        listed = f" ({', '.join(q[:12] for q in showing)})" if showing else ""
+        table.add_row(*cells, Text(f"{len(showing)}{listed}"))  # a query is never markup
+    console.print(table)
 
 
 if __name__ == "__main__":

@@ -244,7 +244,9 @@ class Searcher:
             rankers["bm25"] = person_scores(chunk_bm25, index)
         match: np.ndarray | None = None
         if mode in ("hybrid", "dense"):
-            q = normalise_rows((self.embedder.embed([intent.index_text])[0] - index.dense_mean)[None, :])[0]
+            # Asymmetric models (E5: "query: " vs "passage: ") embed a request differently from a passage.
+            embed_query = getattr(self.embedder, "embed_query", self.embedder.embed)
+            q = normalise_rows((embed_query([intent.index_text])[0] - index.dense_mean)[None, :])[0]
             similarity = np.clip(index.dense @ q, 0.0, None)
             chunk_dense = similarity * index.chunk_weight
             rankers["dense"] = person_scores(chunk_dense, index)
