@@ -77,6 +77,7 @@ DB_THREADS = 3  # claims, leases and message states: not behind searches in the 
 DELIVERY_RETRIES = 5  # extra attempts to post a stored answer while the platform fails (backing off)
 MAX_BACKOFF = 30.0  # seconds between attempts to post a stored answer
 CLAIM_BATCH = 0.005  # seconds a wake-up waits for more arrivals before claiming
+MAX_BATCH = 64  # messages stored in one transaction
 
 
 def replica_id() -> str:
@@ -121,6 +122,8 @@ class Delivery:
         self._current: dict[int, Owed] = {}  # conversation id -> the message being answered
         self._tasks: set[asyncio.Task[Any]] = set()  # everything else spawned (notices, loops)
         self._wake = asyncio.Event()
+        self._arrivals: list[tuple[Inbound, str, asyncio.Future[Accepted | None]]] = []
+        self._storing = 0  # tasks storing arrivals (at most ACK_THREADS)
         self._stopping = False
         self._loops: list[asyncio.Task[None]] = []
         self._renewed_at = time.monotonic()
@@ -132,10 +135,12 @@ class Delivery:
 
     async def accept(self, inbound: Inbound) -> AcceptResult:
         """Store the message (or recognise a redelivery); call before acknowledging the platform."""
-        trace_id = trace_id_for(inbound.platform, inbound.event_id)
-        loop = asyncio.get_running_loop()
-        store = functools.partial(self.inbox.accept, inbound, trace_id=trace_id)
-        accepted = await loop.run_in_executor(self._ack_db, store)
+        stored: asyncio.Future[Accepted | None] = asyncio.get_running_loop().create_future()
+        self._arrivals.append((inbound, trace_id_for(inbound.platform, inbound.event_id), stored))
+        if self._storing < ACK_THREADS:
+            self._storing += 1
+            self.spawn(self._store_arrivals())
+        accepted = await stored
         if accepted is not None:
             # Claimed once the order window has passed: an earlier message still on its way comes
             # first, and a burst of arrivals costs no claiming work while it is being acknowledged.
@@ -144,6 +149,45 @@ class Delivery:
             if len(self._serving) >= self.slots and accepted.conversation_id not in self._serving:
                 self.spawn(self._tell_queued(inbound, accepted))
         return AcceptResult(accepted)
+
+    async def _store_arrivals(self) -> None:
+        """Store what has arrived, a burst per transaction: while one batch commits, the next gathers,
+        so a burst costs a few commits, not one each, and a lone message waits for nothing."""
+        loop = asyncio.get_running_loop()
+        try:
+            while self._arrivals:
+                batch, self._arrivals = self._arrivals[:MAX_BATCH], self._arrivals[MAX_BATCH:]
+                batch.sort(key=lambda item: item[0].thread_key)  # one lock order: no deadlocks
+                items = [(inbound, trace_id) for inbound, trace_id, _ in batch]
+                try:
+                    results = await loop.run_in_executor(self._ack_db, self.inbox.accept_many, items)
+                except Exception as exc:
+                    if len(batch) == 1:
+                        log.error("delivery: storing a message failed: %s", type(exc).__name__)
+                        batch[0][2].set_exception(_stored_error())
+                        continue
+                    results = await self._store_one_by_one(items)  # one bad message fails alone
+                for (_, _, stored), result in zip(batch, results, strict=True):
+                    if isinstance(result, BaseException):
+                        stored.set_exception(result)
+                    else:
+                        stored.set_result(result)
+        finally:
+            self._storing -= 1
+
+    async def _store_one_by_one(
+        self, items: list[tuple[Inbound, str]]
+    ) -> list[Accepted | BaseException | None]:
+        loop = asyncio.get_running_loop()
+        results: list[Accepted | BaseException | None] = []
+        for inbound, trace_id in items:
+            try:
+                one = functools.partial(self.inbox.accept, inbound, trace_id=trace_id)
+                results.append(await loop.run_in_executor(self._ack_db, one))
+            except Exception as exc:
+                log.error("delivery: storing a message failed: %s", type(exc).__name__)
+                results.append(_stored_error())
+        return results
 
     async def _tell_queued(self, inbound: Inbound, accepted: Accepted) -> None:
         ahead = await self._call(self.inbox.waiting_ahead, accepted.message_id)
@@ -393,6 +437,14 @@ class Delivery:
 
 async def _no_ref(_: dict[str, Any]) -> None:
     """A queued notice is its own message: nothing to remember for the answer."""
+
+
+class MessageNotStored(RuntimeError):
+    """The database did not take the message: the platform must not get an acknowledgement."""
+
+
+def _stored_error() -> MessageNotStored:
+    return MessageNotStored("the message could not be stored; the platform will deliver it again")
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

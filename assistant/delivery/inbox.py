@@ -64,30 +64,38 @@ class Inbox:
 
     def accept(self, inbound: Inbound, *, trace_id: str) -> Accepted | None:
         """Store a user message as pending; None when this message was stored before (a redelivery)."""
+        return self.accept_many([(inbound, trace_id)])[0]
+
+    def accept_many(self, items: list[tuple[Inbound, str]]) -> list[Accepted | None]:
+        """`accept` for a burst, in one transaction: one commit (one disk flush) for all of them. A
+        message delivered twice within the burst is stored once (the second finds the first's key)."""
         with session_scope(self.sessions) as session:
-            if session.get_bind().dialect.name == "postgresql":
-                return self._accept_in_one_statement(session, inbound, trace_id)
-            if not self.store.record_event_in(session, inbound.platform, inbound.event_id):
-                return None
-            conversation = self.store.open_in(
-                session, inbound.thread_key, platform=inbound.platform, user_id=inbound.user_id
-            )
-            (message_id,) = self.store.insert(
-                session,
-                conversation.id,
-                [
-                    NewMessage(
-                        "user",
-                        inbound.text,
-                        trace_id=trace_id,
-                        platform_message_id=inbound.event_id[:200],
-                        status=PENDING,
-                        order_key=inbound.order_key,
-                        reply_to=inbound.reply_to,
-                    )
-                ],
-            )
-            return Accepted(message_id, conversation.id)
+            return [self._accept_in(session, inbound, trace_id) for inbound, trace_id in items]
+
+    def _accept_in(self, session: Session, inbound: Inbound, trace_id: str) -> Accepted | None:
+        if session.get_bind().dialect.name == "postgresql":
+            return self._accept_in_one_statement(session, inbound, trace_id)
+        if not self.store.record_event_in(session, inbound.platform, inbound.event_id):
+            return None
+        conversation = self.store.open_in(
+            session, inbound.thread_key, platform=inbound.platform, user_id=inbound.user_id
+        )
+        (message_id,) = self.store.insert(
+            session,
+            conversation.id,
+            [
+                NewMessage(
+                    "user",
+                    inbound.text,
+                    trace_id=trace_id,
+                    platform_message_id=inbound.event_id[:200],
+                    status=PENDING,
+                    order_key=inbound.order_key,
+                    reply_to=inbound.reply_to,
+                )
+            ],
+        )
+        return Accepted(message_id, conversation.id)
 
     def _accept_in_one_statement(self, session: Session, inbound: Inbound, trace_id: str) -> Accepted | None:
         """The same as the portable path, in one round trip: the acknowledgement waits for this."""
