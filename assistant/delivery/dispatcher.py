@@ -135,6 +135,8 @@ class Delivery:
 
     async def accept(self, inbound: Inbound) -> AcceptResult:
         """Store the message (or recognise a redelivery); call before acknowledging the platform."""
+        if "\x00" in inbound.text:  # PostgreSQL refuses NUL in text; it is never meaningful in a request
+            inbound = dataclasses.replace(inbound, text=inbound.text.replace("\x00", ""))
         stored: asyncio.Future[Accepted | None] = asyncio.get_running_loop().create_future()
         self._arrivals.append((inbound, trace_id_for(inbound.platform, inbound.event_id), stored))
         if self._storing < ACK_THREADS:

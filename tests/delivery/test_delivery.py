@@ -356,3 +356,29 @@ def expire(runtime: Runtime, conversation_id: int) -> None:
             .where(Conversation.id == conversation_id)
             .values(lease_expires_at=utcnow() - timedelta(minutes=5))
         )
+
+
+async def test_a_message_that_cannot_be_stored_fails_alone_and_a_nul_byte_is_no_reason_to_fail(
+    runtime: Runtime, delivery: tuple[Delivery, RecordingChannel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d, _ = delivery
+    from assistant.delivery.dispatcher import MessageNotStored
+    from assistant.delivery.inbox import Inbox
+
+    real = Inbox._accept_in
+
+    def failing(self: Inbox, session: Any, inbound: Inbound, trace_id: str) -> Any:
+        if inbound.text == "the database refuses this one":
+            raise RuntimeError("injected database failure")
+        return real(self, session, inbound, trace_id)
+
+    monkeypatch.setattr(Inbox, "_accept_in", failing)
+    burst = [
+        inbound("first", thread="a"),
+        inbound("the database refuses this one", thread="b"),
+        inbound("with a NUL\x00 byte", thread="c"),
+    ]
+    results = await asyncio.gather(*(d.accept(m) for m in burst), return_exceptions=True)
+    assert isinstance(results[1], MessageNotStored)  # no acknowledgement: the platform delivers it again
+    assert not isinstance(results[0], BaseException) and not isinstance(results[2], BaseException)
+    assert sorted(c for c, _ in statuses(runtime)) == ["first", "with a NUL byte"]
