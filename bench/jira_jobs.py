@@ -5,7 +5,7 @@ searched and commented) and an unchanged re-run (nothing to do). Ideal for the f
 the only slow part, so `concurrency` tickets per second. Also: the same board without a model (rules
 only), which shows what a ticket costs besides the model. Tokens are counted with o200k on what was sent.
 Real code throughout: the routed OpenAI client, the Jira client against the fake Jira, the search over
-the bundled sample (36 CVs, MOCO data), SQLite; Langfuse off.
+the bundled sample (60 CVs, MOCO data for 36), SQLite; Langfuse off.
 
     .venv/bin/python -m bench.jira_jobs [--tickets 200] [--concurrency 4 8 16] [--model-seconds 1]
 """
@@ -124,7 +124,7 @@ def main() -> None:
     embedder = OnnxEmbedder()
     rows: list[tuple[str, ...]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        console.print("building the sample database (36 CVs, MOCO data)…")
+        console.print("building the sample database (60 CVs, MOCO data)…")
         database_url = build_sample(Path(tmp))
         with FakeOpenAI() as model:
             model.responder = lambda body: reading_for(body, args.model_seconds)

@@ -2,7 +2,7 @@
 
 o200k_base, offline. The same payload (flat candidate records, exactly what the tool returns) is encoded
 three ways; compact JSON is the baseline (what a careful engineer would send without TOON). Figures are
-means over the benchmark query set. Corpora: the bundled sample (36 CVs; the tool allows at most 25
+means over the benchmark query set. Corpora: the bundled sample (60 CVs; the tool allows at most 25
 candidates) and a synthetic one (2,000 people) for 50 candidates, built from the tool's own record code
 beyond its `top` limit. "no evidence" rows drop the evidence sentence, which is the same text in every
 encoding, to show what the structure alone costs. Target: TOON <= 0.7x compact JSON.
@@ -85,7 +85,7 @@ def sample_context(folder: Path, embedder: OnnxEmbedder) -> ToolContext:
     engine = create_db_engine(f"sqlite:///{folder / 'sample.db'}")
     upgrade(engine)
     sessions = session_factory(engine)
-    with console.status("loading the sample data (36 CVs, Jira, MOCO)…"):
+    with console.status("loading the sample data (60 CVs, Jira, MOCO)…"):
         ingest_sample(sessions, CvStore(sessions, embedder, Settings(), today=TODAY))
     return ToolContext(sessions, Searcher(sessions, embedder, today=TODAY), TODAY)
 

@@ -1,6 +1,6 @@
 """Tokens per turn of a typical conversation, counted the way the ledger counts them, and what they cost.
 
-A three-turn staffing conversation on the bundled sample data (36 people), run through the real engine,
+A three-turn staffing conversation on the bundled sample data (60 people), run through the real engine,
 tools and routed openai client against the scripted fake model:
 
   1. "Who could lead a Kubernetes migration for a bank from January? German speaking."
