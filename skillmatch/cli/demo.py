@@ -47,7 +47,8 @@ def demo(ctx: typer.Context, database_url: DatabaseUrlOption = None) -> None:
                 f"Database: {url}\n"
                 'Try your own:  .venv/bin/skillmatch search "React developer for an insurer" '
                 f"--database-url {url}\n"
-                f"Quality:      .venv/bin/skillmatch eval skillmatch/sample/gold.json --database-url {url}"
+                "Quality:      .venv/bin/skillmatch eval skillmatch/sample/gold.json --judged-only "
+                f"--database-url {url}"
             ),
             title="next",
         )
