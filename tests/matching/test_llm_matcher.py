@@ -9,11 +9,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.config import AssistantSettings
 from assistant.matching import LLMMatcher
 from assistant.matching.llm import parse_ranking
+from assistant.telemetry import Telemetry
 from skillmatch.matches import find_matches
 from skillmatch.models import LlmCall
 from skillmatch.search import Searcher
+from tests.fakes.langfuse_server import FakeLangfuse, isolated_langfuse
 from tests.fakes.openai_server import FakeOpenAI
 from tests.matching.conftest import candidate_ids, ranking, reverse_ranking
 
@@ -107,3 +110,22 @@ def test_an_outage_leaves_the_hybrid_order_and_writes_a_failed_ledger_row(
 def test_a_fenced_json_answer_is_accepted() -> None:
     parsed = parse_ranking("```json\n" + ranking((2, 3, "a"), (1, 0, "b")) + "\n```", 2)
     assert [v.id for v in parsed.ranking] == [2, 1]
+
+
+def test_a_fallback_is_an_event_in_langfuse(
+    searcher: Searcher,
+    settings: AssistantSettings,
+    sessions: sessionmaker[Session],
+    model: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LANGFUSE_TRACING_ENABLED")  # the SDK reads it over the client's own setting
+    with FakeLangfuse() as fake, isolated_langfuse(fake, tracing_enabled=True) as client:
+        matcher = LLMMatcher(settings, telemetry=Telemetry(settings, sessions, client=client))
+        model.enqueue_reply(content="no JSON here")
+        judged = matcher.judge(QUERY, searcher.search(QUERY, top=3))
+        matcher.close()
+        client.flush()
+        [event] = fake.wait_for_spans(1) and fake.spans_named("matcher.llm.fallback")
+    assert judged.fallback is not None
+    assert event.level == "WARNING" and "not a valid ranking" in event.metadata["reason"]
