@@ -8,6 +8,7 @@ and, on shutdown, finishes or hands back what this replica was answering.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from typing import Protocol
 
@@ -87,8 +88,16 @@ async def _readyz(request: web.Request) -> web.Response:
 async def _startup(app: web.Application) -> None:
     delivery = app[DELIVERY_KEY]
     delivery.start()
-    # Warm the index so the first question does not pay for loading it.
-    delivery.spawn(asyncio.to_thread(app[RUNTIME_KEY].searcher.index))
+    delivery.spawn(_warm_up(app[RUNTIME_KEY]))
+
+
+async def _warm_up(runtime: Runtime) -> None:
+    """Load the index now, so the first question does not pay for it; then freeze what start-up made, so
+    the garbage collector's full passes (which would otherwise walk the index, models and SDKs each time)
+    only look at what turns create and never stall acknowledgements for long."""
+    await asyncio.to_thread(runtime.searcher.index)
+    gc.collect()
+    gc.freeze()
 
 
 async def _shutdown(app: web.Application) -> None:

@@ -260,6 +260,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 acks: dict[str, list[float]] = {}
                 with multiprocessing.get_context("spawn").Pool(1) as client:
                     for burst in range(1, args.bursts + 1):
+                        await asyncio.sleep(args.pause)  # the previous burst's turns settle first
                         phase = await ack_phase(replicas, traffic, args.ack_events, client)
                         for name, samples in phase.items():
                             acks[f"{name}, burst {burst}"] = samples
@@ -323,6 +324,7 @@ def main() -> None:
     parser.add_argument("--ack-events", type=int, default=50)
     parser.add_argument("--pool-size", type=int, default=5)
     parser.add_argument("--bursts", type=int, default=3, help="ack bursts, one after the other settled")
+    parser.add_argument("--pause", type=float, default=0.0, help="seconds of quiet before each burst")
     parser.add_argument(
         "--max-turns", type=int, default=64, help="SKILLMATCH_MAX_CONCURRENT_TURNS per replica"
     )
