@@ -12,23 +12,47 @@ developer's shell leaks in), listening on its own port on 127.0.0.1, logging to 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
+from skillmatch.db import upgrade
 from tests.fakes import slack_events as ev
 
 SKILLMATCH = str(Path(sys.executable).with_name("skillmatch"))
+
+
+@contextlib.contextmanager
+def fresh_postgres_schema(prefix: str = "t") -> Iterator[str]:
+    """A new, migrated schema on the test PostgreSQL server (its URL), dropped afterwards."""
+    from tests.conftest import POSTGRES_URL, postgres_schema_url
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = postgres_schema_url(schema)
+        engine = create_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def free_port() -> int:

@@ -112,6 +112,19 @@ def build_client(settings: AssistantSettings) -> AsyncWebClient:
     )
 
 
+def _inbound(thread: SlackThread, address: SlackAddress, event_id: str, ts: str, text: str) -> Inbound:
+    """A Slack message as delivery takes it: `ts` is the message's own (its place in the thread)."""
+    return Inbound(
+        platform=PLATFORM,
+        event_id=event_id,
+        thread_key=thread.key,
+        user_id=address.user,
+        text=text,
+        order_key=order_key(ts),
+        reply_to=address.dump(),
+    )
+
+
 class _NoBodies(logging.Filter):
     """Bolt logs a request that fails signature verification with its body: personal data from a forged
     or misrouted request must not reach the logs."""
@@ -255,15 +268,7 @@ class SlackChannel:
             if not text:
                 return
         result = await self.delivery.accept(
-            Inbound(
-                platform=PLATFORM,
-                event_id=f"msg:{thread.channel}:{event['ts']}",
-                thread_key=thread.key,
-                user_id=user,
-                text=text,
-                order_key=order_key(event["ts"]),
-                reply_to=address.dump(),
-            )
+            _inbound(thread, address, f"msg:{thread.channel}:{event['ts']}", event["ts"], text)
         )
         if not result.duplicate and assistant and thread.reply_thread_ts and text:
             self.delivery.spawn(self._set_title(thread, text))
@@ -296,17 +301,9 @@ class SlackChannel:
             await ack(response_type="ephemeral", text=fmt.command_failed_text(str(reason)))
             return
         thread = SlackThread(team, channel, root["ts"])
-        await self.delivery.accept(
-            Inbound(
-                platform=PLATFORM,
-                event_id=f"cmd:{command.get('trigger_id') or root['ts']}",
-                thread_key=thread.key,
-                user_id=user,
-                text=text,
-                order_key=order_key(root["ts"]),
-                reply_to=SlackAddress(team, channel, root["ts"], user, False).dump(),
-            )
-        )
+        address = SlackAddress(team, channel, root["ts"], user, False)
+        event_id = f"cmd:{command.get('trigger_id') or root['ts']}"
+        await self.delivery.accept(_inbound(thread, address, event_id, root["ts"], text))
         await ack()
 
     # -- feedback ---------------------------------------------------------------------------------------

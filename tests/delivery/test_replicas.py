@@ -12,7 +12,6 @@ import json
 import random
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,13 +22,11 @@ import aiohttp
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from skillmatch.db import upgrade
-from tests.conftest import POSTGRES_URL, postgres_schema_url
 from tests.fakes import slack_events as ev
 from tests.fakes.http_server import Reply
 from tests.fakes.openai_server import ChatReply, FakeOpenAI
 from tests.fakes.slack_api import FakeSlack
-from tests.replicas import Replica, lease_owner_pid, post_event, serve_env, wait_until
+from tests.replicas import Replica, fresh_postgres_schema, lease_owner_pid, post_event, serve_env, wait_until
 
 pytestmark = pytest.mark.postgres
 LEASE_SECONDS = 2.0
@@ -127,16 +124,10 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(postgres_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = postgres_schema_url(schema)
-    db = create_engine(url)
-    upgrade(db)
     logs = tmp_path_factory.mktemp("replicas")
     model = ScriptedModel()
-    with FakeSlack() as slack, FakeOpenAI() as openai:
+    with fresh_postgres_schema() as url, FakeSlack() as slack, FakeOpenAI() as openai:
+        db = create_engine(url)
         openai.responder = model
         env = serve_env(
             url,
@@ -160,9 +151,6 @@ def cluster(postgres_available: None, tmp_path_factory: pytest.TempPathFactory) 
             for replica in replicas:
                 replica.terminate(timeout=15)
             db.dispose()
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 async def mention(cluster: Cluster, replica: Replica, question: str, **kw: Any) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +16,11 @@ import aiohttp
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from skillmatch.db import upgrade
-from tests.conftest import POSTGRES_URL, postgres_schema_url
 from tests.fakes import teams_activities as ta
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.entra_openid import FakeEntra
 from tests.fakes.openai_server import FakeOpenAI
-from tests.replicas import Replica, base_env, lease_owner_pid, wait_until
+from tests.replicas import Replica, base_env, fresh_postgres_schema, lease_owner_pid, wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -57,13 +54,6 @@ class TeamsCluster:
 def teams_cluster(
     postgres_available: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TeamsCluster]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = postgres_schema_url(schema)
-    db = create_engine(url)
-    upgrade(db)
     logs = tmp_path_factory.mktemp("teams-replicas")
     release = threading.Event()
 
@@ -74,7 +64,13 @@ def teams_cluster(
             return "too late"
         return f"Answer to: {question}"
 
-    with FakeEntra() as entra, FakeBotConnector(entra) as connector, FakeOpenAI() as openai:
+    with (
+        fresh_postgres_schema() as url,
+        FakeEntra() as entra,
+        FakeBotConnector(entra) as connector,
+        FakeOpenAI() as openai,
+    ):
+        db = create_engine(url)
         openai.responder = model
         env = base_env(
             DATABASE_URL=url,
@@ -97,9 +93,6 @@ def teams_cluster(
             for replica in replicas:
                 replica.terminate(timeout=15)
             db.dispose()
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 async def test_the_same_activity_to_both_replicas_gets_one_answer(teams_cluster: TeamsCluster) -> None:
