@@ -3,12 +3,14 @@
 Protocol (the same for every channel):
 
 1. Accept. The channel's HTTP handler calls `accept(inbound)` before it acknowledges: the dedupe key and
-   the message go into the database in one transaction (`Inbox.accept`). A redelivery finds the key and
-   is dropped. Only then does the platform get its 200, so an acknowledged message is a stored message.
+   the message go into the database in one transaction (`Inbox.accept_many`: a burst of arrivals shares
+   one transaction). A redelivery finds the key and is dropped. Only then does the platform get its 200,
+   so an acknowledged message is a stored message; one the database refuses gets no 200.
 2. Claim. Each replica runs one loop: whenever it has a free turn slot (`SKILLMATCH_MAX_CONCURRENT_TURNS`)
-   it claims conversations that owe an answer and whose lease is free or expired (`Leases.runnable`,
-   `Leases.claim`: a conditional UPDATE, no connection held afterwards). The loop wakes on a local accept,
-   when a slot frees up, and every `SKILLMATCH_DELIVERY_POLL_SECONDS` to pick up other replicas' work.
+   it claims conversations that owe an answer, whose lease is free or expired and whose oldest owed
+   message is past the order window (`Leases.claim_runnable`: one conditional UPDATE, no connection held
+   afterwards). The loop wakes once a new message's order window has passed, when a slot frees up, and
+   every `SKILLMATCH_DELIVERY_POLL_SECONDS` to pick up other replicas' work.
 3. Serve. The lease holder answers the conversation's owed messages one by one, lowest platform order
    first (Slack `ts`, Teams timestamp). A message younger than `SKILLMATCH_ORDER_WINDOW_MS` waits that
    long, so that an earlier message still on its way overtakes it. Per message: start (attempt + 1),
