@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from assistant.channels.markdown_blocks import FENCE, fenced_blocks, prose_items
 from assistant.messages import feedback_ack_text
 from skillmatch.text.negation import shorten  # never cut evidence so that it reverses its meaning
 
@@ -37,13 +38,11 @@ NOTES = {
     "degraded": ":warning: The language model was unavailable; this is the search ranking.",
 }
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 _BULLET = re.compile(r"^(\s*)[-*+]\s+(.*)$")
 _NUMBERED = re.compile(r"^(\s*)(\d{1,9})[.)]\s+(.*)$")
 _QUOTE = re.compile(r"^\s{0,3}>+\s?(.*)$")
-_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)+\|?\s*$")
 # Spans whose inside must survive untouched: code, Slack's own <...> tokens, links, bare URLs
 # (an underscore or asterisk in a URL is not emphasis), Markdown backslash escapes.
 _PROTECT = re.compile(
@@ -157,40 +156,21 @@ def _line(line: str, stack: list[int]) -> str:
 def _prose(lines: list[str]) -> list[str]:
     out: list[str] = []
     stack: list[int] = []
-    i = 0
-    while i < len(lines):
-        if "|" in lines[i] and i + 1 < len(lines) and _TABLE_SEP.match(lines[i + 1]):
-            end = i + 2
-            while end < len(lines) and "|" in lines[end] and lines[end].strip():
-                end += 1
-            out.extend(_table(lines[i], lines[i + 2 : end]))
+    for kind, item in prose_items(lines):
+        if kind == "table":
+            out.extend(_table(item[0], item[1:]))
             stack.clear()
-            i = end
-            continue
-        out.append(_line(lines[i].rstrip().removesuffix("\\"), stack))
-        i += 1
+        else:
+            out.append(_line(item, stack))
     return out
 
 
 def markdown_to_mrkdwn(text: str) -> str:
     """Markdown (as LLMs write it) as Slack mrkdwn, escaped; code stays code, Slack tokens stay intact."""
     out: list[str] = []
-    prose: list[str] = []
-    code: list[str] | None = None
-    for line in text.replace("\r\n", "\n").replace("\x00", "").split("\n"):
-        if _FENCE.match(line):
-            if code is None:
-                out.extend(_prose(prose))
-                prose, code = [], []
-            else:
-                # Slack ignores language tags, so the fence goes bare; `&<>` still need entities in code.
-                out.extend(["```", *map(_escape, code), "```"])
-                code = None
-            continue
-        (prose if code is None else code).append(line)
-    out.extend(_prose(prose))
-    if code is not None:  # an unclosed fence (a cut-off reply) is still code
-        out.extend(["```", *map(_escape, code), "```"])
+    for is_code, lines in fenced_blocks(text):
+        # Slack ignores language tags, so the fence goes bare; `&<>` still need entities in code.
+        out.extend(["```", *map(_escape, lines), "```"] if is_code else _prose(lines))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
 
 
@@ -218,7 +198,7 @@ def _split(text: str, limit: int, level: int) -> list[str]:
         return [text]
     if level == 0:
         parts, sep = _paragraphs(text), "\n\n"
-    elif level == 1 and _FENCE.match(text) and text.rstrip().endswith("```") and "\n" in text:
+    elif level == 1 and FENCE.match(text) and text.rstrip().endswith("```") and "\n" in text:
         # An oversized code block: split at lines and re-fence each piece so all stay code.
         inner = text.rstrip().split("\n")[1:-1]
         return [f"```\n{p}\n```" for p in _split("\n".join(inner), limit - 8, 1)]

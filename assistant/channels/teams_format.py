@@ -31,6 +31,7 @@ import json
 import re
 from typing import Any, Literal
 
+from assistant.channels.markdown_blocks import fenced_blocks, prose_items
 from assistant.channels.slack_format import split_text
 from skillmatch.text.negation import shorten  # never cut evidence so that it reverses its meaning
 
@@ -56,13 +57,11 @@ AI_ENTITY: Record = {
     "additionalType": ["AIGeneratedContent"],  # Teams shows the "AI generated" label
 }  # no "@id": the SDK's model turns it into an extra "atId" key on the wire
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 _BULLET = re.compile(r"^(\s*)[-*+]\s+(.*)$")
 _NUMBERED = re.compile(r"^(\s*)(\d{1,9})[.)]\s+(.*)$")
 _QUOTE = re.compile(r"^\s{0,3}>+\s?(.*)$")
-_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)+\|?\s*$")
 # Spans whose inside must survive untouched: code, links and images, bare URLs, backslash escapes.
 _PROTECT = re.compile(
     r"(?P<code>(?P<ticks>`+)(?P<body>.+?)(?P=ticks))"
@@ -162,20 +161,12 @@ def _line(line: str, stack: list[int]) -> str:
 def _prose(lines: list[str]) -> list[str]:
     out: list[str] = []
     stack: list[int] = []
-    i = 0
-    while i < len(lines):
-        if "|" in lines[i] and i + 1 < len(lines) and _TABLE_SEP.match(lines[i + 1]):
-            end = i + 2
-            while end < len(lines) and "|" in lines[end] and lines[end].strip():
-                end += 1
-            out.extend(_table(lines[i], lines[i + 2 : end]))
+    for kind, item in prose_items(lines):
+        if kind == "table":
+            out.extend(_table(item[0], item[1:]))
             stack.clear()
-            i = end
-            continue
-        line = lines[i].rstrip().removesuffix("\\")
-        if line.strip():  # a blank line may sit between items of one list, so the stack stays
-            out.append(_line(line, stack))
-        i += 1
+        elif item.strip():  # a blank line may sit between items of one list, so the stack stays
+            out.append(_line(item, stack))
     return out
 
 
@@ -183,21 +174,11 @@ def markdown_to_teams(text: str) -> str:
     """Markdown as LLMs write it, as Teams renders it (see the module docstring); blocks are separated by
     blank lines, code blocks keep their inner newlines."""
     blocks: list[str] = []
-    prose: list[str] = []
-    code: list[str] | None = None
-    for line in text.replace("\r\n", "\n").replace("\x00", "").split("\n"):
-        if _FENCE.match(line):
-            if code is None:
-                blocks.extend(_prose(prose))
-                prose, code = [], []
-            else:
-                blocks.append("\n".join(["```", *code, "```"]))
-                code = None
-            continue
-        (prose if code is None else code).append(line)
-    blocks.extend(_prose(prose))
-    if code is not None:  # an unclosed fence (a cut-off reply) is still code
-        blocks.append("\n".join(["```", *code, "```"]))
+    for is_code, lines in fenced_blocks(text):
+        if is_code:
+            blocks.append("\n".join(["```", *lines, "```"]))
+        else:
+            blocks.extend(_prose(lines))
     return "\n\n".join(b for b in blocks if b.strip())
 
 
