@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from langfuse import Langfuse, observe, propagate_attributes
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +27,9 @@ from assistant.config import AssistantSettings
 from assistant.masking import mask, mask_text
 from assistant.trace_export import ExportState, MaskingSpanExporter, build_langfuse, shutdown_bounded
 from skillmatch.models import LlmCall
+
+if TYPE_CHECKING:
+    from assistant.llm import AllProvidersFailed, LLMRequestError, LLMResponse
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -84,6 +87,49 @@ class CallRecord:
     duplicate: bool = False
     status: str = "ok"
     error: str | None = None
+
+    @classmethod
+    def answered(
+        cls, response: LLMResponse, *, trace_id: str | None, session_id: str | None, prompt_hash: str
+    ) -> CallRecord:
+        """A call that got its answer (after `response.request_count` requests)."""
+        return cls(
+            trace_id=trace_id,
+            session_id=session_id,
+            provider=response.provider,
+            model=response.model,
+            prompt_hash=prompt_hash,
+            tokens_in=response.usage.get("prompt_tokens"),
+            tokens_out=response.usage.get("completion_tokens"),
+            latency_ms=response.latency_ms,
+            attempts=response.request_count,
+        )
+
+    @classmethod
+    def failed(
+        cls,
+        error: AllProvidersFailed | LLMRequestError,
+        *,
+        trace_id: str | None,
+        session_id: str | None,
+        prompt_hash: str,
+        latency_ms: float,
+    ) -> CallRecord:
+        """A call every provider failed: the last attempt's provider and model, and how many there were."""
+        attempts = getattr(error, "attempts", [])
+        return cls(
+            trace_id=trace_id,
+            session_id=session_id,
+            provider=attempts[-1].provider if attempts else None,
+            model=attempts[-1].model if attempts else None,
+            prompt_hash=prompt_hash,
+            tokens_in=None,
+            tokens_out=None,
+            latency_ms=latency_ms,
+            attempts=len(attempts),
+            status="failed",
+            error=str(error),
+        )
 
 
 class Telemetry:

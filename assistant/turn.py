@@ -226,18 +226,12 @@ class LLMTurn:
             self.attempts += attempts
             await asyncio.to_thread(
                 self.telemetry.record_call,
-                CallRecord(
+                CallRecord.failed(
+                    exc,
                     trace_id=self.trace.trace_id,
                     session_id=self.trace.session_id,
-                    provider=attempts[-1].provider if attempts else None,
-                    model=attempts[-1].model if attempts else None,
                     prompt_hash=key,
-                    tokens_in=None,
-                    tokens_out=None,
                     latency_ms=(time.perf_counter() - started) * 1000,
-                    attempts=len(attempts),
-                    status="failed",
-                    error=str(exc),
                 ),
             )
             raise

@@ -24,7 +24,7 @@ from assistant.jobs.constraints import (
     parse_constraints,
 )
 from assistant.jobs.requests import EXTRACTION_VERSION, TicketRequest
-from assistant.llm import AllProvidersFailed, LLMRequest, LLMRequestError, LLMResponse, RoutedLLM
+from assistant.llm import AllProvidersFailed, LLMRequest, LLMRequestError, RoutedLLM
 from assistant.masking import mask_text
 from assistant.telemetry import CallRecord, Telemetry, request_hash
 
@@ -102,21 +102,14 @@ async def read_request(
     try:
         response = await llm.complete(llm_request)
     except (AllProvidersFailed, LLMRequestError) as exc:
-        attempts = exc.attempts
         await _ledger(
             telemetry,
-            CallRecord(
+            CallRecord.failed(
+                exc,
                 trace_id=trace_id,
                 session_id=session_id,
-                provider=attempts[-1].provider if attempts else None,
-                model=attempts[-1].model if attempts else None,
                 prompt_hash=prompt_hash,
-                tokens_in=None,
-                tokens_out=None,
                 latency_ms=(time.perf_counter() - started) * 1000,
-                attempts=len(attempts),
-                status="failed",
-                error=str(exc),
             ),
         )
         log.warning("%s: language model unavailable, reading by rules: %s", request.key, mask_text(str(exc)))
@@ -124,7 +117,10 @@ async def read_request(
             update={"note": "The language model was unavailable, so this request was read by rules."}
         )
         return Reading(fallback, keep=False, llm_calls=1)
-    await _ledger(telemetry, _record(trace_id, session_id, prompt_hash, response))
+    await _ledger(
+        telemetry,
+        CallRecord.answered(response, trace_id=trace_id, session_id=session_id, prompt_hash=prompt_hash),
+    )
     tokens_in = response.usage.get("prompt_tokens", 0)
     tokens_out = response.usage.get("completion_tokens", 0)
     try:
@@ -138,20 +134,6 @@ async def read_request(
         note = mask_text(note)
         constraints = parse_constraints(request, today).model_copy(update={"note": note})
     return Reading(constraints, keep=True, llm_calls=1, tokens_in=tokens_in, tokens_out=tokens_out)
-
-
-def _record(trace_id: str, session_id: str, prompt_hash: str, response: LLMResponse) -> CallRecord:
-    return CallRecord(
-        trace_id=trace_id,
-        session_id=session_id,
-        provider=response.provider,
-        model=response.model,
-        prompt_hash=prompt_hash,
-        tokens_in=response.usage.get("prompt_tokens"),
-        tokens_out=response.usage.get("completion_tokens"),
-        latency_ms=response.latency_ms,
-        attempts=response.request_count,
-    )
 
 
 async def _ledger(telemetry: Telemetry, record: CallRecord) -> None:

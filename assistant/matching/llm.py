@@ -31,7 +31,6 @@ from assistant.llm import (
     AllProvidersFailed,
     LLMRequest,
     LLMRequestError,
-    LLMResponse,
     RoutedLLM,
     build_providers,
 )
@@ -237,26 +236,24 @@ class LLMMatcher:
         try:
             response = await self.llm.complete(request)
         except (AllProvidersFailed, LLMRequestError) as exc:
-            attempts = exc.attempts
             latency = (time.perf_counter() - started) * 1000
             await asyncio.to_thread(
                 self.telemetry.record_call,
-                CallRecord(
+                CallRecord.failed(
+                    exc,
                     trace_id=trace_id,
                     session_id=self.session_id,
-                    provider=attempts[-1].provider if attempts else None,
-                    model=attempts[-1].model if attempts else None,
                     prompt_hash=prompt_hash,
-                    tokens_in=None,
-                    tokens_out=None,
                     latency_ms=latency,
-                    attempts=len(attempts),
-                    status="failed",
-                    error=str(exc),
                 ),
             )
             return self._fallback(candidates, f"the language model is unavailable: {exc}", latency, calls=1)
-        await asyncio.to_thread(self.telemetry.record_call, self._record(trace_id, prompt_hash, response))
+        await asyncio.to_thread(
+            self.telemetry.record_call,
+            CallRecord.answered(
+                response, trace_id=trace_id, session_id=self.session_id, prompt_hash=prompt_hash
+            ),
+        )
         tokens_in = response.usage.get("prompt_tokens", 0)
         tokens_out = response.usage.get("completion_tokens", 0)
         cost = estimate_cost(self.settings.llm_prices, response.model, tokens_in, tokens_out)
@@ -297,19 +294,6 @@ class LLMMatcher:
             return client.get_current_trace_id()
         except Exception:  # outside a trace; the ledger row simply has none
             return None
-
-    def _record(self, trace_id: str | None, prompt_hash: str, response: LLMResponse) -> CallRecord:
-        return CallRecord(
-            trace_id=trace_id,
-            session_id=self.session_id,
-            provider=response.provider,
-            model=response.model,
-            prompt_hash=prompt_hash,
-            tokens_in=response.usage.get("prompt_tokens"),
-            tokens_out=response.usage.get("completion_tokens"),
-            latency_ms=response.latency_ms,
-            attempts=response.request_count,
-        )
 
     def close(self) -> None:
         if self._runner is not None:
